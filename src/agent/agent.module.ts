@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { AgentService } from './agent.service.js';
+import { CHAT_MODEL, type ChatModel } from './chat-model.js';
+import { OfflineChatModel } from './offline-chat-model.js';
+import { OpenAiChatModel } from './openai-chat-model.js';
+
+@Module({
+  providers: [
+    {
+      provide: CHAT_MODEL,
+      inject: [APP_CONFIG],
+      useFactory: ({ model }: AppConfig): ChatModel =>
+        model.kind === 'offline' ? new OfflineChatModel() : new OpenAiChatModel(model),
+    },
+    AgentService,
+  ],
+  exports: [AgentService],
+})
+export class AgentModule {}

@@ -1,0 +1,104 @@
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { AgentError } from './agent-error.js';
+import type { ChatModel, ModelRequest } from './chat-model.js';
+
+export interface OpenAiModelOptions {
+  readonly apiKey: string | undefined;
+  readonly baseURL: string | undefined;
+  readonly model: string;
+}
+
+const UPSTREAM_MESSAGE_MAX_CHARS = 300;
+
+/** Streams from `chat.completions`, the API every OpenAI-compatible server implements. */
+export class OpenAiChatModel implements ChatModel {
+  readonly offline = false;
+  private readonly client: OpenAI;
+
+  constructor(private readonly options: OpenAiModelOptions) {
+    this.client = new OpenAI({
+      // Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK insists on one.
+      apiKey: options.apiKey ?? 'no-key-needed',
+      baseURL: options.baseURL,
+      // A retry after tokens were shown would duplicate them; failures surface as an error line instead.
+      maxRetries: 0,
+    });
+  }
+
+  get name(): string {
+    return this.options.model;
+  }
+
+  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<string> {
+    const messages: ChatCompletionMessageParam[] = [];
+    if (request.systemPrompt) messages.push({ role: 'system', content: request.systemPrompt });
+    for (const turn of request.turns) {
+      messages.push({ role: turn.role === 'user' ? 'user' : 'assistant', content: turn.content });
+    }
+
+    let started = false;
+    try {
+      const stream = await this.client.chat.completions.create(
+        { model: this.options.model, messages, stream: true },
+        { signal },
+      );
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) {
+          started = true;
+          yield delta;
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.describe(error, started);
+    }
+  }
+
+  private describe(error: unknown, started: boolean): AgentError {
+    const cause = { cause: error };
+    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+      return new AgentError('The model server did not answer in time.', cause);
+    }
+    if (error instanceof OpenAI.APIConnectionError) {
+      return new AgentError(`Could not reach the model server at ${this.client.baseURL}.`, cause);
+    }
+    if (error instanceof OpenAI.APIError) {
+      const detail = upstreamDetail(error);
+      switch (error.status) {
+        case undefined:
+          return new AgentError(`The model server reported an error${detail}`, cause);
+        case 401:
+          return new AgentError('The model server rejected the API key (HTTP 401). Check OPENAI_API_KEY.', cause);
+        case 403:
+          return new AgentError(`The model server refused the request (HTTP 403)${detail}`, cause);
+        case 404:
+          return new AgentError(
+            `The model server has no model "${this.options.model}" (HTTP 404). Check OPENAI_MODEL and OPENAI_BASE_URL.`,
+            cause,
+          );
+        case 429:
+          return new AgentError('The model server is rate limiting requests (HTTP 429). Try again shortly.', cause);
+        default:
+          return error.status >= 500
+            ? new AgentError(`The model server failed (HTTP ${error.status}). Try again.`, cause)
+            : new AgentError(`The model server rejected the request (HTTP ${error.status})${detail}`, cause);
+      }
+    }
+    return new AgentError(
+      started
+        ? 'The connection to the model server broke off before the answer was complete.'
+        : 'The model server sent a response that could not be read.',
+      cause,
+    );
+  }
+}
+
+function upstreamDetail(error: InstanceType<typeof OpenAI.APIError>): string {
+  const body = error.error as { message?: unknown } | undefined;
+  const message = typeof body?.message === 'string' ? body.message : undefined;
+  if (!message) return '.';
+  const clipped = message.length > UPSTREAM_MESSAGE_MAX_CHARS ? `${message.slice(0, UPSTREAM_MESSAGE_MAX_CHARS)}…` : message;
+  return `: ${clipped}`;
+}

@@ -1,0 +1,34 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+
+/**
+ * Refuses state-changing requests a browser makes on behalf of another site (CSRF): the
+ * seed's POST takes a simple form, which any page could otherwise submit to this server.
+ * Clients that are not browsers send no Origin and pass.
+ */
+@Injectable()
+export class SameOriginGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (req.headers['sec-fetch-site'] === 'cross-site') {
+      throw new ForbiddenException('Cross-site requests are not accepted');
+    }
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    if (!sameHost(origin, req.headers.host)) {
+      throw new ForbiddenException(`Cross-site requests are not accepted: Origin ${origin} is not this server`);
+    }
+    return true;
+  }
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    const from = new URL(origin);
+    // Parsed with the origin's scheme so that default ports compare equal (example.com vs example.com:80).
+    return new URL(`${from.protocol}//${host}`).host === from.host;
+  } catch {
+    return false; // "null" (sandboxed frames, file://) or garbage
+  }
+}

@@ -1,0 +1,127 @@
+import { isAbsolute, resolve } from 'node:path';
+
+export type DatabaseConfig =
+  | { readonly type: 'sqlite'; readonly path: string }
+  | { readonly type: 'postgres'; readonly url: string };
+
+/** Where answers come from: a real OpenAI-compatible server, or the built-in offline model. */
+export type ModelConfig =
+  | { readonly kind: 'openai'; readonly apiKey: string | undefined; readonly baseURL: string | undefined; readonly model: string }
+  | { readonly kind: 'offline' };
+
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly model: ModelConfig;
+  readonly systemPrompt: string | undefined;
+  readonly database: DatabaseConfig;
+  readonly chatDebounceMs: number;
+  readonly maxPromptChars: number;
+  /** Derived from maxPromptChars: a urlencoded prompt costs up to 9 bytes per character. */
+  readonly maxBodyBytes: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export const DEFAULT_SQLITE_PATH = 'data/chat.sqlite';
+export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the environment once, at boot. Every problem is collected so that a
+ * misconfigured deployment is fixed in one go rather than one restart per variable.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const port = integer('PORT', 3000, 0, 65535);
+  const host = value('HOST') ?? '127.0.0.1';
+  const chatDebounceMs = integer('CHAT_DEBOUNCE_MS', 10, 0, 10_000);
+  const maxPromptChars = integer('MAX_PROMPT_CHARS', 32_000, 1, 10_000_000);
+
+  const apiKey = value('OPENAI_API_KEY');
+  const baseURL = value('OPENAI_BASE_URL');
+  if (baseURL !== undefined && !isHttpUrl(baseURL)) {
+    problems.push(`OPENAI_BASE_URL must be an http:// or https:// URL (got ${JSON.stringify(baseURL)})`);
+  }
+  const model: ModelConfig =
+    apiKey === undefined && baseURL === undefined
+      ? { kind: 'offline' }
+      : { kind: 'openai', apiKey, baseURL, model: value('OPENAI_MODEL') ?? DEFAULT_OPENAI_MODEL };
+
+  const database = parseDatabaseUrl(value('DATABASE_URL'), cwd, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    model,
+    systemPrompt: env.SYSTEM_PROMPT?.trim() ? env.SYSTEM_PROMPT : undefined,
+    database,
+    chatDebounceMs,
+    maxPromptChars,
+    maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
+  };
+}
+
+function isHttpUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string[]): DatabaseConfig {
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
+  if (raw === undefined) return { type: 'sqlite', path: absolute(DEFAULT_SQLITE_PATH) };
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    try {
+      new URL(raw);
+      return { type: 'postgres', url: raw };
+    } catch {
+      problems.push('DATABASE_URL is not a valid postgres:// URL');
+      return { type: 'postgres', url: raw };
+    }
+  }
+  const sqlite = /^sqlite:(?:\/\/)?(.*)$/i.exec(raw);
+  if (sqlite) {
+    if (!sqlite[1]) problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:data/chat.sqlite');
+    return { type: 'sqlite', path: absolute(sqlite[1] || DEFAULT_SQLITE_PATH) };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    problems.push(`DATABASE_URL must be a file path, a sqlite: URL or a postgres:// URL (got a ${raw.split(':')[0]}: URL)`);
+    return { type: 'sqlite', path: absolute(DEFAULT_SQLITE_PATH) };
+  }
+  return { type: 'sqlite', path: absolute(raw) };
+}
+
+/** One line for the start-up log and the page banner. */
+export function describeModel(model: ModelConfig): string {
+  if (model.kind === 'offline') {
+    return 'offline model (built in; set OPENAI_API_KEY or OPENAI_BASE_URL to use a real model)';
+  }
+  return `${model.model} via ${model.baseURL ?? 'https://api.openai.com/v1'}`;
+}

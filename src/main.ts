@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { AgentService } from './agent/agent.service.js';
+import { createApp } from './app.factory.js';
+import { ConfigError, describeModel, loadConfig } from './config/app-config.js';
+
+async function bootstrap(): Promise<void> {
+  const startedAt = performance.now();
+  const config = loadConfig();
+  const app = await createApp(config);
+  await app.listen(config.port, config.host);
+
+  const logger = new Logger('Bootstrap');
+  const agent = app.get(AgentService);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  logger.log(`Model: ${describeModel(config.model)}`);
+  if (agent.offline) logger.warn('No model configured: the built-in OFFLINE model answers. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real one.');
+  logger.log(`Storage: ${config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL'}`);
+  logger.log(`Chat app ready on http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/ in ${Math.round(performance.now() - startedAt)} ms`);
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('The chat app could not start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type MessageRole = 'user' | 'model';
+/** complete: the whole answer arrived; interrupted: the client left mid-answer; error: the model call failed. */
+export type MessageStatus = 'complete' | 'interrupted' | 'error';
+
+@Entity({ name: 'messages' })
+@Index('idx_messages_conversation_id_id', ['conversationId', 'id'])
+export class MessageEntity {
+  /** Auto-increment: the order of messages, also between two with the same timestamp. */
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id!: number;
+
+  @Column({ name: 'conversation_id', type: 'varchar', length: 36 })
+  conversationId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role!: MessageRole;
+
+  @Column({ type: 'text' })
+  content!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: MessageStatus;
+
+  /** What went wrong, for status 'error' (the same text the client was shown). */
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  /** The model that wrote an answer; null for user messages. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  model!: string | null;
+
+  /**
+   * ISO 8601 with microseconds, unique per message: the seed page keys elements by it.
+   * Stored as text so both SQLite and PostgreSQL keep exactly what was streamed.
+   */
+  @Column({ type: 'varchar', length: 32 })
+  timestamp!: string;
+
+  /** When the row was written (an answer's row is written when it ends). */
+  @Column({ name: 'created_at', type: 'varchar', length: 32 })
+  createdAt!: string;
+}

@@ -1,0 +1,4 @@
+import { CreateMessages1763700000000 } from './1763700000000-create-messages.js';
+
+// Listed, not globbed: globbing .js/.ts files breaks between ts-jest, tsc output and ESM loaders.
+export const migrations = [CreateMessages1763700000000];

@@ -1,0 +1,156 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the fake answers one request. */
+export interface FakeReply {
+  /** The text deltas to stream; default: `tokenCount` words "w0 w1 …". */
+  readonly tokens?: readonly string[];
+  readonly tokenCount?: number;
+  /** Delay before the first delta and between deltas. */
+  readonly firstTokenDelayMs?: number;
+  readonly tokenDelayMs?: number;
+  /** Answer with this HTTP status and an OpenAI-style error body instead of a stream. */
+  readonly status?: number;
+  readonly errorMessage?: string;
+  /** Destroy the connection after this many deltas, without finishing the stream. */
+  readonly dropAfterTokens?: number;
+}
+
+export interface RecordedRequest {
+  readonly body: {
+    model: string;
+    messages: { role: string; content: string }[];
+    stream?: boolean;
+    stream_options?: { include_usage?: boolean };
+  };
+  readonly headers: IncomingMessage['headers'];
+  /** True once the client closed the connection before the fake finished answering. */
+  aborted: boolean;
+  /** Resolves when the connection for this request is over, whoever ended it. */
+  readonly closed: Promise<void>;
+}
+
+export function wordTokens(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `w${i} `);
+}
+
+/**
+ * An OpenAI-compatible server over real HTTP: `POST /v1/chat/completions` streams
+ * `chat.completion.chunk` events exactly as OpenAI sends them (SSE, `data: [DONE]` last).
+ */
+export class FakeOpenAi {
+  readonly requests: RecordedRequest[] = [];
+  private readonly queued: FakeReply[] = [];
+  private readonly server: Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  private constructor(private defaultReply: FakeReply) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(defaultReply: FakeReply = {}): Promise<FakeOpenAi> {
+    const fake = new FakeOpenAi(defaultReply);
+    fake.server.listen(0, '127.0.0.1');
+    await once(fake.server, 'listening');
+    return fake;
+  }
+
+  get baseURL(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /** The reply to the next request (queued in order); later requests get the default. */
+  enqueue(...replies: FakeReply[]): void {
+    this.queued.push(...replies);
+  }
+
+  setDefault(reply: FakeReply): void {
+    this.defaultReply = reply;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
+      return;
+    }
+    const reply = this.queued.shift() ?? this.defaultReply;
+    let markClosed!: () => void;
+    const recorded: RecordedRequest = {
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'],
+      headers: req.headers,
+      aborted: false,
+      closed: new Promise<void>((resolve) => (markClosed = resolve)),
+    };
+    this.requests.push(recorded);
+    res.on('close', () => {
+      if (!res.writableFinished) recorded.aborted = true;
+      markClosed();
+    });
+
+    if (reply.status !== undefined) {
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: reply.errorMessage ?? 'fake failure', type: 'server_error', param: null, code: null } }));
+      return;
+    }
+
+    const tokens = reply.tokens ?? wordTokens(reply.tokenCount ?? 5);
+    const id = `chatcmpl-fake${this.requests.length}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = recorded.body.model;
+    const chunk = (delta: object, finishReason: string | null) =>
+      `data: ${JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        system_fingerprint: 'fp_fake',
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      })}\n\n`;
+
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
+    for (let i = 0; i < tokens.length; i++) {
+      const delay = i === 0 ? (reply.firstTokenDelayMs ?? reply.tokenDelayMs ?? 0) : (reply.tokenDelayMs ?? 0);
+      if (delay > 0) await sleep(delay);
+      if (res.destroyed) return;
+      if (reply.dropAfterTokens !== undefined && i >= reply.dropAfterTokens) {
+        res.socket?.destroy();
+        return;
+      }
+      res.write(chunk({ content: tokens[i] }, null));
+    }
+    res.write(chunk({}, 'stop'));
+    if (recorded.body.stream_options?.include_usage) {
+      const completionTokens = tokens.length;
+      const promptTokens = recorded.body.messages.reduce((n, m) => n + Math.ceil(m.content.length / 4), 0);
+      res.write(
+        `data: ${JSON.stringify({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          system_fingerprint: 'fp_fake',
+          choices: [],
+          usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+        })}\n\n`,
+      );
+    }
+    res.end('data: [DONE]\n\n');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
