@@ -95,9 +95,9 @@ export class OpenAiChatModel implements ChatModel {
   }
 }
 
-function upstreamDetail(error: InstanceType<typeof OpenAI.APIError>): string {
-  const body = error.error as { message?: unknown } | undefined;
-  const message = typeof body?.message === 'string' ? body.message : undefined;
+/** The upstream's own explanation (OpenAI's `error.message`), clipped: it often says what to fix. */
+function upstreamDetail({ error: body }: { error?: unknown }): string {
+  const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : undefined;
   if (!message) return '.';
   const clipped = message.length > UPSTREAM_MESSAGE_MAX_CHARS ? `${message.slice(0, UPSTREAM_MESSAGE_MAX_CHARS)}…` : message;
   return `: ${clipped}`;

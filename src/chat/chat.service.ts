@@ -111,5 +111,5 @@ export class ChatService {
 function describeCause(error: Error): string {
   const cause = error.cause;
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  return cause === undefined ? 'no cause' : String(cause);
+  return cause === undefined ? 'no cause' : JSON.stringify(cause);
 }

@@ -69,6 +69,16 @@ export class FakeOpenAi {
     this.queued.push(...replies);
   }
 
+  /** Resolves with the n-th request (1-based) once it has arrived. */
+  async request(n: number, timeoutMs = 2000): Promise<RecordedRequest> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.requests.length < n) {
+      if (Date.now() > deadline) throw new Error(`the fake upstream got ${this.requests.length} requests, not ${n}`);
+      await sleep(5);
+    }
+    return this.requests[n - 1];
+  }
+
   setDefault(reply: FakeReply): void {
     this.defaultReply = reply;
   }

@@ -1,0 +1,90 @@
+import { FakeOpenAi, wordTokens } from '../../test/support/fake-openai.js';
+import { AgentError } from './agent-error.js';
+import type { ModelRequest } from './chat-model.js';
+import { OpenAiChatModel } from './openai-chat-model.js';
+
+describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => {
+  let fake: FakeOpenAi;
+  let model: OpenAiChatModel;
+  const request: ModelRequest = {
+    systemPrompt: 'Be brief.',
+    turns: [
+      { role: 'user', content: 'hi' },
+      { role: 'model', content: 'hello' },
+      { role: 'user', content: 'how are you?' },
+    ],
+  };
+
+  beforeEach(async () => {
+    fake = await FakeOpenAi.start();
+    model = new OpenAiChatModel({ apiKey: 'sk-test', baseURL: fake.baseURL, model: 'fake-model' });
+  });
+  afterEach(() => fake.close());
+
+  async function collect(signal = new AbortController().signal): Promise<string[]> {
+    const parts: string[] = [];
+    for await (const part of model.streamText(request, signal)) parts.push(part);
+    return parts;
+  }
+
+  it('streams the deltas and sends the system prompt, the history and the model', async () => {
+    fake.enqueue({ tokens: ['Hel', 'lo', ' there'] });
+    expect(await collect()).toEqual(['Hel', 'lo', ' there']);
+    const [sent] = fake.requests;
+    expect(sent.body.model).toBe('fake-model');
+    expect(sent.body.stream).toBe(true);
+    expect(sent.body.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'hello' },
+      { role: 'user', content: 'how are you?' },
+    ]);
+    expect(sent.headers.authorization).toBe('Bearer sk-test');
+  });
+
+  it.each([
+    [500, /failed \(HTTP 500\)/],
+    [401, /rejected the API key/],
+    [404, /no model "fake-model"/],
+    [429, /rate limiting/],
+    [400, /rejected the request \(HTTP 400\): context too long/],
+  ])('turns HTTP %i into an AgentError fit for users', async (status, message) => {
+    fake.enqueue({ status, errorMessage: 'context too long' });
+    const error = await collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as Error).message).toMatch(message);
+    expect(fake.requests).toHaveLength(1); // no retries
+  });
+
+  it('reports a connection dropped mid-answer, after the deltas that arrived', async () => {
+    fake.enqueue({ tokens: wordTokens(10), dropAfterTokens: 4, tokenDelayMs: 5 });
+    const parts: string[] = [];
+    const error = await (async () => {
+      for await (const part of model.streamText(request, new AbortController().signal)) parts.push(part);
+    })().catch((e: unknown) => e);
+    expect(parts).toEqual(wordTokens(4));
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as Error).message).toMatch(/broke off/);
+  });
+
+  it('reports an unreachable server', async () => {
+    await fake.close();
+    const error = await collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as Error).message).toMatch(/Could not reach the model server/);
+    fake = await FakeOpenAi.start(); // for afterEach
+  });
+
+  it('closes the upstream connection when aborted, and ends without an error', async () => {
+    fake.enqueue({ tokens: wordTokens(100), tokenDelayMs: 10 });
+    const abort = new AbortController();
+    const parts: string[] = [];
+    for await (const part of model.streamText(request, abort.signal)) {
+      parts.push(part);
+      if (parts.length === 3) abort.abort();
+    }
+    expect(parts).toHaveLength(3);
+    await fake.requests[0].closed;
+    expect(fake.requests[0].aborted).toBe(true);
+  });
+});

@@ -1,0 +1,73 @@
+import { ConfigError, loadConfig } from './app-config.js';
+
+describe('loadConfig', () => {
+  const cwd = '/srv/chat';
+
+  it('runs with no setup: offline model, SQLite under data/, seed defaults', () => {
+    const config = loadConfig({}, cwd);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      model: { kind: 'offline' },
+      database: { type: 'sqlite', path: '/srv/chat/data/chat.sqlite' },
+      chatDebounceMs: 10,
+      maxPromptChars: 32000,
+      systemPrompt: undefined,
+    });
+    expect(config.maxBodyBytes).toBeGreaterThan(32000 * 9);
+  });
+
+  it('uses OpenAI when a key or a base URL is set', () => {
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-x' }, cwd).model).toEqual({
+      kind: 'openai',
+      apiKey: 'sk-x',
+      baseURL: undefined,
+      model: 'gpt-4o-mini',
+    });
+    expect(loadConfig({ OPENAI_BASE_URL: 'http://localhost:11434/v1', OPENAI_MODEL: 'llama3.2' }, cwd).model).toEqual({
+      kind: 'openai',
+      apiKey: undefined,
+      baseURL: 'http://localhost:11434/v1',
+      model: 'llama3.2',
+    });
+  });
+
+  it.each([
+    ['data/x.db', { type: 'sqlite', path: '/srv/chat/data/x.db' }],
+    ['/var/lib/chat.db', { type: 'sqlite', path: '/var/lib/chat.db' }],
+    ['sqlite:rel/chat.db', { type: 'sqlite', path: '/srv/chat/rel/chat.db' }],
+    ['sqlite:///abs/chat.db', { type: 'sqlite', path: '/abs/chat.db' }],
+    ['postgres://u:p@127.0.0.1:5432/chat', { type: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/chat' }],
+    ['postgresql://127.0.0.1/chat', { type: 'postgres', url: 'postgresql://127.0.0.1/chat' }],
+  ])('reads DATABASE_URL %s', (url, expected) => {
+    expect(loadConfig({ DATABASE_URL: url }, cwd).database).toEqual(expected);
+  });
+
+  it('keeps SYSTEM_PROMPT as given', () => {
+    expect(loadConfig({ SYSTEM_PROMPT: 'Be brief.' }, cwd).systemPrompt).toBe('Be brief.');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ CHAT_DEBOUNCE_MS: '-1' }, 'CHAT_DEBOUNCE_MS'],
+    [{ MAX_PROMPT_CHARS: '0' }, 'MAX_PROMPT_CHARS'],
+    [{ MAX_PROMPT_CHARS: '1.5' }, 'MAX_PROMPT_CHARS'],
+    [{ OPENAI_BASE_URL: 'localhost:11434' }, 'OPENAI_BASE_URL'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
+  ])('refuses %p with a message naming %s', (env, name) => {
+    expect(() => loadConfig(env, cwd)).toThrow(ConfigError);
+    expect(() => loadConfig(env, cwd)).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('reports every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'x', CHAT_DEBOUNCE_MS: 'y' }, cwd);
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toHaveLength(2);
+    }
+  });
+});

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { readMessages } from './support/database.js';
+import { FakeOpenAi } from './support/fake-openai.js';
+
+const MAX_PROMPT_CHARS = 1000;
+
+describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
+  let fake: FakeOpenAi;
+  let dir: ReturnType<typeof tempDir>;
+  let running: RunningApp;
+  let databasePath: string;
+
+  beforeAll(async () => {
+    fake = await FakeOpenAi.start();
+    dir = tempDir();
+    databasePath = join(dir.path, 'chat.sqlite');
+    running = await startApp({
+      OPENAI_BASE_URL: fake.baseURL,
+      DATABASE_URL: databasePath,
+      MAX_PROMPT_CHARS: String(MAX_PROMPT_CHARS),
+    });
+  });
+
+  afterAll(async () => {
+    await running.close();
+    await fake.close();
+    dir.remove();
+  });
+
+  const form = (fields: Record<string, string | Blob>) => {
+    const data = new FormData();
+    for (const [name, value] of Object.entries(fields)) data.append(name, value);
+    return data;
+  };
+  const json = (body: string) => ({ body, headers: { 'content-type': 'application/json' } });
+
+  it.each<[string, () => RequestInit, number, RegExp]>([
+    ['no body at all', () => ({}), 400, /prompt is required/],
+    ['a form without prompt', () => ({ body: form({ other: 'x' }) }), 400, /prompt is required/],
+    ['an empty prompt', () => ({ body: new URLSearchParams({ prompt: '' }) }), 400, /prompt must not be empty/],
+    ['a whitespace-only prompt', () => ({ body: form({ prompt: ' \n\t ' }) }), 400, /prompt must not be empty/],
+    ['a JSON number', () => json('{"prompt": 42}'), 400, /prompt must be text/],
+    ['a JSON list', () => json('{"prompt": ["a"]}'), 400, /prompt must be text/],
+    ['a JSON array body', () => json('["prompt"]'), 400, /prompt is required/],
+    ['malformed JSON', () => json('{"prompt": '), 400, /not valid JSON/],
+    ['a broken multipart body', () => ({ body: 'garbage', headers: { 'content-type': 'multipart/form-data; boundary=x' } }), 400, /Multipart/],
+    ['a file part', () => ({ body: form({ prompt: new Blob(['hi']) }) }), 400, /File uploads are not accepted/],
+    ['a file beside the prompt', () => ({ body: form({ prompt: 'hi', attachment: new File(['x'], 'x.txt') }) }), 400, /File uploads are not accepted/],
+    ['a prompt over MAX_PROMPT_CHARS', () => ({ body: new URLSearchParams({ prompt: 'a'.repeat(MAX_PROMPT_CHARS + 1) }) }), 413, /prompt is longer than the limit of 1000 characters/],
+    ['an emoji prompt over the limit in characters', () => json(JSON.stringify({ prompt: '😀'.repeat(MAX_PROMPT_CHARS + 1) })), 413, /prompt is longer/],
+    ['a urlencoded body over the limit', () => ({ body: new URLSearchParams({ prompt: 'a'.repeat(MAX_PROMPT_CHARS * 40) }) }), 413, /request body is larger than the limit/],
+    ['a JSON body over the limit', () => json(JSON.stringify({ prompt: 'a'.repeat(MAX_PROMPT_CHARS * 40) })), 413, /request body is larger than the limit/],
+    ['a multipart field over the limit', () => ({ body: form({ prompt: 'a'.repeat(MAX_PROMPT_CHARS * 40) }) }), 413, /request body is larger than the limit/],
+    ['a cross-site form post', () => ({ body: new URLSearchParams({ prompt: 'hi' }), headers: { origin: 'https://evil.example' } }), 403, /Cross-site/],
+    ['a cross-site fetch', () => ({ body: new URLSearchParams({ prompt: 'hi' }), headers: { 'sec-fetch-site': 'cross-site' } }), 403, /Cross-site/],
+    ['an opaque origin', () => ({ body: new URLSearchParams({ prompt: 'hi' }), headers: { origin: 'null' } }), 403, /Cross-site/],
+  ])('%s', async (_, makeRequest, status, message) => {
+    const response = await fetch(`${running.url}/chat/`, { method: 'POST', ...makeRequest() });
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await response.text();
+    expect(text).not.toMatch(/\n\s+at |node_modules|\.ts:\d/);
+    const body = JSON.parse(text) as { statusCode: number; error: string; message: string };
+    expect(body).toEqual({ statusCode: status, error: expect.any(String), message: expect.stringMatching(message) });
+    expect(readMessages(databasePath)).toEqual([]);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('accepts a prompt of exactly MAX_PROMPT_CHARS, and a same-origin browser post', async () => {
+    const exact = await fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'é'.repeat(MAX_PROMPT_CHARS) }) });
+    expect(exact.status).toBe(200);
+    await exact.text();
+    const sameOrigin = await fetch(`${running.url}/chat/`, {
+      method: 'POST',
+      body: new URLSearchParams({ prompt: 'hi' }),
+      headers: { origin: running.url, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(sameOrigin.status).toBe(200);
+    await sameOrigin.text();
+    expect(readMessages(databasePath).filter((r) => r.role === 'user')).toHaveLength(2);
+  });
+
+  it('answers unknown routes with the same JSON error shape', async () => {
+    const response = await fetch(`${running.url}/nope`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ statusCode: 404, error: 'Not Found', message: expect.any(String) });
+  });
+});

@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { readMessages, waitForMessages, withTimeout } from './support/database.js';
+import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+
+describe('failures on the way: client leaves, upstream fails', () => {
+  let fake: FakeOpenAi;
+  let dir: ReturnType<typeof tempDir>;
+  let running: RunningApp;
+  let databasePath: string;
+
+  beforeEach(async () => {
+    fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
+    dir = tempDir();
+    databasePath = join(dir.path, 'chat.sqlite');
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath });
+  });
+
+  afterEach(async () => {
+    await running.close();
+    await fake.close();
+    dir.remove();
+  });
+
+  const post = (prompt: string, signal?: AbortSignal) =>
+    fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt }), signal });
+
+  it('aborts the upstream within a second when the client goes away, and stores the partial answer as interrupted', async () => {
+    const tokens = wordTokens(500);
+    fake.enqueue({ tokens, tokenDelayMs: 10 });
+    const abort = new AbortController();
+    const response = await post('long answer please', abort.signal);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while ((text.match(/"role":"model"/g) ?? []).length < 3) {
+      const { value } = await reader.read();
+      text += decoder.decode(value, { stream: true });
+    }
+    const shown = parseNdjson(text.slice(0, text.lastIndexOf('\n') + 1)).at(-1)!.content;
+    abort.abort();
+
+    await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
+    expect(fake.requests[0].aborted).toBe(true);
+
+    const rows = await waitForMessages(databasePath, (r) => r.length === 2);
+    expect(rows[0]).toMatchObject({ role: 'user', content: 'long answer please', status: 'complete' });
+    expect(rows[1]).toMatchObject({ role: 'model', status: 'interrupted', model: 'fake-model' });
+    // Everything that arrived is kept: at least what the client saw, never the whole answer.
+    expect(rows[1].content.startsWith(shown)).toBe(true);
+    expect(rows[1].content.length).toBeLessThan(tokens.join('').length);
+
+    // The server keeps serving, and the partial answer is part of the history.
+    const history = parseNdjson(await (await fetch(`${running.url}/chat/`)).text());
+    expect(history.map((m) => m.content)).toEqual(['long answer please', rows[1].content]);
+  });
+
+  it('keeps the prompt when the client leaves before the first token', async () => {
+    fake.enqueue({ tokens: wordTokens(5), firstTokenDelayMs: 2000 });
+    const abort = new AbortController();
+    const response = await post('quick exit', abort.signal);
+    const reader = response.body!.getReader();
+    await reader.read(); // the user line
+    const upstream = await fake.request(1);
+    abort.abort();
+    await withTimeout(upstream.closed, 1000, 'upstream connection closing');
+    expect(upstream.aborted).toBe(true);
+    const rows = await waitForMessages(databasePath, (r) => r.length === 2);
+    expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
+      ['user', 'quick exit', 'complete'],
+      ['model', '', 'interrupted'],
+    ]);
+    // An answer with no text is a record, not a message to show.
+    expect(parseNdjson(await (await fetch(`${running.url}/chat/`)).text()).map((m) => m.content)).toEqual(['quick exit']);
+  });
+
+  it('ends the stream with one error line when the upstream answers 500, keeps the prompt and serves on', async () => {
+    fake.enqueue({ status: 500, errorMessage: 'internal details' });
+    const response = await post('will fail');
+    expect(response.status).toBe(200);
+    const lines = parseNdjson(await response.text());
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ role: 'user', content: 'will fail' });
+    expect(lines[1]).toEqual({ role: 'error', timestamp: expect.any(String), content: expect.stringMatching(/HTTP 500/) });
+    expect(lines[1].content).not.toContain('internal details');
+    expect(lines[1].content).not.toMatch(/\n\s+at /);
+
+    const rows = readMessages(databasePath);
+    expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
+      ['user', 'will fail', 'complete'],
+      ['model', '', 'error'],
+    ]);
+    expect(rows[1].error).toBe(lines[1].content);
+
+    const next = parseNdjson(await (await post('try again')).text());
+    expect(next.at(-1)).toMatchObject({ role: 'model', content: wordTokens(5).join('') });
+    // The failed turn left the prompt in the context; the empty answer is not sent.
+    expect(fake.requests[1].body.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'will fail'],
+      ['user', 'try again'],
+    ]);
+  });
+
+  it('ends with an error line when the upstream connection drops mid-answer, and stores what arrived', async () => {
+    const tokens = wordTokens(20);
+    fake.enqueue({ tokens, dropAfterTokens: 8, tokenDelayMs: 5 });
+    const lines = parseNdjson(await (await post('drop it')).text());
+    expect(lines[0].role).toBe('user');
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/broke off/) });
+    const modelLines = lines.filter((l) => l.role === 'model');
+    expect(modelLines.at(-1)!.content).toBe(tokens.slice(0, 8).join(''));
+
+    const rows = readMessages(databasePath);
+    expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
+      ['user', 'drop it', 'complete'],
+      ['model', tokens.slice(0, 8).join(''), 'error'],
+    ]);
+  });
+
+  it('ends with an error line when the model server cannot be reached', async () => {
+    await running.close();
+    running = await startApp({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', DATABASE_URL: databasePath });
+    const lines = parseNdjson(await (await post('anyone there?')).text());
+    expect(lines.map((l) => l.role)).toEqual(['user', 'error']);
+    expect(lines[1].content).toMatch(/Could not reach the model server/);
+    expect(readMessages(databasePath).map((r) => r.content)).toContain('anyone there?');
+  });
+});

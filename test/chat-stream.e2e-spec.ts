@@ -1,0 +1,182 @@
+import { join } from 'node:path';
+import { type ChatLineJson, parseNdjson, readTimedChunks, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { readMessages } from './support/database.js';
+import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+
+describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstream', () => {
+  let fake: FakeOpenAi;
+  let dir: ReturnType<typeof tempDir>;
+  let running: RunningApp;
+  let databasePath: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
+    dir = tempDir();
+    databasePath = join(dir.path, 'chat.sqlite');
+    env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath };
+    running = await startApp(env);
+  });
+
+  afterEach(async () => {
+    await running.close();
+    await fake.close();
+    dir.remove();
+  });
+
+  const postForm = (prompt: string) => {
+    const form = new FormData();
+    form.append('prompt', prompt);
+    return fetch(`${running.url}/chat/`, { method: 'POST', body: form });
+  };
+  const getHistory = async (path = '/chat/') => parseNdjson(await (await fetch(`${running.url}${path}`)).text());
+
+  it('answers GET /chat/ and /chat on a fresh database with empty text/plain', async () => {
+    for (const path of ['/chat/', '/chat']) {
+      const response = await fetch(`${running.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(await response.text()).toBe('');
+    }
+  });
+
+  it.each([
+    ['multipart FormData', () => { const f = new FormData(); f.append('prompt', 'héllo 👋'); return { body: f }; }],
+    ['urlencoded', () => ({ body: new URLSearchParams({ prompt: 'héllo 👋' }) })],
+    ['JSON', () => ({ body: JSON.stringify({ prompt: 'héllo 👋' }), headers: { 'content-type': 'application/json' } })],
+  ])('takes the prompt as %s and streams ndjson: user line, then the answer', async (_, makeRequest) => {
+    for (const path of ['/chat/', '/chat']) {
+      const response = await fetch(`${running.url}${path}`, { method: 'POST', ...makeRequest() });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(response.headers.get('cache-control')).toBe('no-cache, no-transform');
+      expect(response.headers.get('x-accel-buffering')).toBe('no');
+      const lines = parseNdjson(await response.text());
+      expect(lines[0]).toEqual({ role: 'user', timestamp: expect.any(String), content: 'héllo 👋' });
+      expect(lines.at(-1)).toEqual({ role: 'model', timestamp: expect.any(String), content: wordTokens(5).join('') });
+    }
+    expect(fake.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: 'user', content: 'héllo 👋' });
+  });
+
+  it('writes the user line before the model answers, and the answer as it arrives', async () => {
+    fake.enqueue({ tokens: wordTokens(30), firstTokenDelayMs: 300, tokenDelayMs: 15 });
+    const response = await postForm('stream please');
+    const chunks = await readTimedChunks(response);
+    const firstChunkLines = parseNdjson(chunks[0].text);
+    expect(firstChunkLines).toEqual([{ role: 'user', timestamp: expect.any(String), content: 'stream please' }]);
+    // The user line came ~300 ms before the first token; the answer itself came in many reads.
+    const modelChunks = chunks.filter((c) => c.text.includes('"role":"model"'));
+    expect(modelChunks.length).toBeGreaterThan(5);
+    expect(modelChunks[0].at - chunks[0].at).toBeGreaterThan(150);
+    expect(modelChunks.at(-1)!.at - modelChunks[0].at).toBeGreaterThan(150);
+  });
+
+  it('sends cumulative model lines with one timestamp per answer, the full text last and nothing after', async () => {
+    const tokens = wordTokens(40);
+    fake.enqueue({ tokens, tokenDelayMs: 4 });
+    const lines = parseNdjson(await (await postForm('count')).text());
+    const [userLine, ...modelLines] = lines;
+    expect(userLine.role).toBe('user');
+    expect(modelLines.length).toBeGreaterThan(1);
+    expect(modelLines.every((l) => l.role === 'model')).toBe(true);
+    expect(new Set(modelLines.map((l) => l.timestamp)).size).toBe(1);
+    expect(modelLines[0].timestamp > userLine.timestamp).toBe(true);
+    for (let i = 1; i < modelLines.length; i++) {
+      expect(modelLines[i].content.startsWith(modelLines[i - 1].content)).toBe(true);
+      expect(modelLines[i].content.length).toBeGreaterThan(modelLines[i - 1].content.length);
+    }
+    expect(modelLines.at(-1)!.content).toBe(tokens.join(''));
+  });
+
+  it('groups tokens that arrive within the debounce window into one line', async () => {
+    const tokens = wordTokens(300);
+    fake.enqueue({ tokens }); // as fast as the upstream can send
+    const lines = parseNdjson(await (await postForm('fast')).text());
+    const modelLines = lines.filter((l) => l.role === 'model');
+    expect(modelLines.length).toBeLessThan(100);
+    expect(modelLines.at(-1)!.content).toBe(tokens.join(''));
+  });
+
+  it("works with the original page's parser: every read splits into whole JSON lines", async () => {
+    fake.enqueue({ tokens: wordTokens(60).map((t) => `${t}"quoted" \\ ünï ✓\n`), tokenDelayMs: 3 });
+    const response = await postForm('parse me');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const rendered = new Map<string, ChatLineJson>();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+      // What the seed page does after every read: split all so far on \n, skip short lines, parse the rest.
+      for (const line of text.split('\n').filter((l) => l.length > 1)) {
+        const message = JSON.parse(line) as ChatLineJson;
+        rendered.set(`msg-${message.timestamp}`, message);
+      }
+    }
+    expect([...rendered.values()].map((m) => m.role)).toEqual(['user', 'model']);
+  });
+
+  it('streams the timestamps it stores, and GET /chat/ returns the conversation in order', async () => {
+    const first = parseNdjson(await (await postForm('one')).text());
+    fake.enqueue({ tokens: ['second ', 'answer'] });
+    const second = parseNdjson(await (await postForm('two')).text());
+    const history = await getHistory();
+    expect(history).toEqual([first[0], first.at(-1), second[0], second.at(-1)]);
+    const timestamps = history.map((m) => m.timestamp);
+    expect(new Set(timestamps).size).toBe(4);
+    expect([...timestamps].sort()).toEqual(timestamps);
+
+    const rows = readMessages(databasePath);
+    expect(rows.map((r) => [r.role, r.status, r.model])).toEqual([
+      ['user', 'complete', null],
+      ['model', 'complete', 'fake-model'],
+      ['user', 'complete', null],
+      ['model', 'complete', 'fake-model'],
+    ]);
+  });
+
+  it('sends the stored history to the model as context, with the system prompt first', async () => {
+    await running.close();
+    running = await startApp({ ...env, SYSTEM_PROMPT: 'You are terse.' });
+    fake.enqueue({ tokens: ['A1'] }, { tokens: ['A2'] });
+    await (await postForm('Q1')).text();
+    await (await postForm('Q2')).text();
+    expect(fake.requests[1].body.messages).toEqual([
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Q1' },
+      { role: 'assistant', content: 'A1' },
+      { role: 'user', content: 'Q2' },
+    ]);
+  });
+
+  it('keeps the history and its order across a restart on the same file', async () => {
+    for (const prompt of ['p1', 'p2', 'p3']) await (await postForm(prompt)).text();
+    const before = await getHistory();
+    expect(before.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['p1', 'p2', 'p3']);
+
+    await running.close();
+    running = await startApp(env);
+    expect(await getHistory()).toEqual(before);
+
+    await (await postForm('p4')).text();
+    const after = await getHistory();
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    // The model saw the history from before the restart.
+    expect(fake.requests.at(-1)!.body.messages.map((m) => m.content).slice(0, 2)).toEqual(['p1', wordTokens(5).join('')]);
+  });
+
+  it('serves the chat page from public/ with a same-origin Content-Security-Policy', async () => {
+    const response = await fetch(`${running.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    const html = await response.text();
+    expect(html).toContain('src="chat.js"');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    const script = await fetch(`${running.url}/chat.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+  });
+});
