@@ -111,4 +111,19 @@ describe('throttleLatest (the seed debounce)', () => {
     source.error(new Error('boom'));
     expect(errors).toEqual([new Error('boom')]);
   });
+
+  it('emits the value still pending before an error, so the last text shown is all that arrived', () => {
+    const source = new Subject<string>();
+    const events: string[] = [];
+    source.pipe(throttleLatest(10)).subscribe({
+      next: (v) => events.push(`next ${v}`),
+      error: (e: Error) => events.push(`error ${e.message}`),
+    });
+    source.next('a');
+    source.next('ab');
+    source.error(new Error('boom'));
+    expect(events).toEqual(['next a']);
+    jest.advanceTimersByTime(10);
+    expect(events).toEqual(['next a', 'next ab', 'error boom']);
+  });
 });

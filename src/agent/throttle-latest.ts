@@ -2,8 +2,9 @@ import { Observable, OperatorFunction } from 'rxjs';
 
 /**
  * Emits the first value at once, then at most one value per `windowMs`: the latest one that
- * arrived during the window. On completion the latest value is always emitted (once the
- * current window has passed), so the last emission is the final value and nothing follows.
+ * arrived during the window. On completion or error the latest value is always emitted first
+ * (once the current window has passed), so the last emission is the final value and nothing
+ * follows but the completion or the error.
  * With cumulative text this is the seed's debounce: every line carries all text so far.
  */
 export function throttleLatest<T>(windowMs: number): OperatorFunction<T, T> {
@@ -13,7 +14,7 @@ export function throttleLatest<T>(windowMs: number): OperatorFunction<T, T> {
 
       let timer: ReturnType<typeof setTimeout> | undefined;
       let pending: { value: T } | undefined;
-      let sourceDone = false;
+      let end: { error: unknown } | 'complete' | undefined;
 
       const openWindow = () => {
         timer = setTimeout(closeWindow, windowMs);
@@ -24,9 +25,15 @@ export function throttleLatest<T>(windowMs: number): OperatorFunction<T, T> {
           const { value } = pending;
           pending = undefined;
           subscriber.next(value);
-          if (!sourceDone) openWindow();
+          if (end === undefined) openWindow();
         }
-        if (sourceDone) subscriber.complete();
+        if (end !== undefined) finish();
+      };
+      const finish = () => (end === 'complete' ? subscriber.complete() : subscriber.error(end!.error));
+      const endAfterPending = (how: NonNullable<typeof end>) => {
+        end = how;
+        if (timer === undefined || !pending) finish();
+        // else: closeWindow emits the pending value, then finishes.
       };
 
       const subscription = source.subscribe({
@@ -38,12 +45,8 @@ export function throttleLatest<T>(windowMs: number): OperatorFunction<T, T> {
             pending = { value };
           }
         },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          sourceDone = true;
-          if (timer === undefined || !pending) subscriber.complete();
-          // else: closeWindow emits the pending value and completes.
-        },
+        error: (error: unknown) => endAfterPending({ error }),
+        complete: () => endAfterPending('complete'),
       });
 
       return () => {

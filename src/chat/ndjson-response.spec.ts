@@ -1,0 +1,76 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import express from 'express';
+import { NdjsonWriter } from './ndjson-response.js';
+
+/** A real HTTP server whose handler writes through NdjsonWriter, and a raw TCP client that can stop reading. */
+describe('NdjsonWriter behind a slow client', () => {
+  let server: Server;
+  let finished: Promise<number>;
+
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  async function start(write: (writer: NdjsonWriter) => Promise<void>): Promise<number> {
+    let markFinished!: (bytes: number) => void;
+    finished = new Promise((resolve) => (markFinished = resolve));
+    const app = express();
+    app.get('/', (_req, res) => {
+      const writer = new NdjsonWriter(res);
+      void write(writer).then(() => {
+        writer.end();
+        res.on('finish', () => markFinished(res.socket?.bytesWritten ?? -1));
+      });
+    });
+    server = createServer(app).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('replaces a waiting cumulative line by the newer one, keeps other lines, and ends with the final text', async () => {
+    const big = 'x'.repeat(64 * 1024);
+    let text = '';
+    const port = await start(async (writer) => {
+      writer.write('{"role":"user"}\n');
+      for (let i = 0; i < 200; i++) {
+        text += big;
+        writer.write(`${JSON.stringify({ role: 'model', content: text.length })}${' '.repeat(64 * 1024)}\n`, 'answer');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      writer.write('{"role":"error"}\n');
+    });
+
+    const socket = connect(port, '127.0.0.1');
+    socket.write(`GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    socket.pause(); // a reader that lags: the server's writes start to wait for 'drain'
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.resume();
+    await once(socket, 'end');
+    await finished;
+
+    const body = Buffer.concat(chunks).toString('utf8');
+    const lines = body.split('\n').filter((line) => line.startsWith('{'));
+    const modelLines = lines.filter((line) => line.includes('"model"'));
+    // Everything written while the client lagged collapsed: far fewer than 200 model lines...
+    expect(modelLines.length).toBeLessThan(200);
+    // ...yet the final cumulative line is there, in order, and the error line after it.
+    expect(lines[0]).toContain('"user"');
+    expect(modelLines.at(-1)).toContain(`"content":${200 * big.length}`);
+    expect(lines.at(-1)).toContain('"error"');
+  });
+
+  it('writes every line when the client keeps up', async () => {
+    const port = await start(async (writer) => {
+      for (let i = 1; i <= 50; i++) {
+        writer.write(`{"n":${i}}\n`, 'answer');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    });
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    const lines = (await response.text()).trim().split('\n');
+    expect(lines).toEqual(Array.from({ length: 50 }, (_, i) => `{"n":${i + 1}}`));
+  });
+});
