@@ -5,7 +5,6 @@ import { createApp } from './app.factory.js';
 import { ConfigError, describeModel, loadConfig } from './config/app-config.js';
 
 async function bootstrap(): Promise<void> {
-  const startedAt = performance.now();
   const config = loadConfig();
   const app = await createApp(config);
   await app.listen(config.port, config.host);
@@ -18,7 +17,7 @@ async function bootstrap(): Promise<void> {
   logger.log(`Model: ${describeModel(config.model)}`);
   if (agent.offline) logger.warn('No model configured: the built-in OFFLINE model answers. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real one.');
   logger.log(`Storage: ${config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL'}`);
-  logger.log(`Chat app ready on http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/ in ${Math.round(performance.now() - startedAt)} ms`);
+  logger.log(`Chat app ready on http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/ ${Math.round(process.uptime() * 1000)} ms after process start`);
 }
 
 bootstrap().catch((error: unknown) => {
