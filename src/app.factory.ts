@@ -1,9 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
-import { RequestValidationPipe } from './common/request-validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 
 export interface CreateAppOptions {
@@ -21,8 +21,25 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.set('trust proxy', false);
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false });
-  app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
+  setUpApiDocs(app);
   app.enableShutdownHooks();
   return app;
+}
+
+/** The OpenAPI document at /api/docs-json and its UI at /api/docs, served from local assets. */
+function setUpApiDocs(app: NestExpressApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Nest Chat App')
+      .setDescription(
+        'Streaming LLM chat backend. The seed routes (/chat/) keep the pydantic-ai chat app contract; ' +
+          '/api/conversations is the REST API; /api/chat speaks the Vercel AI SDK UI message stream. ' +
+          'Errors are JSON: {statusCode, error, message}.',
+      )
+      .setVersion('1.0')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', customSiteTitle: 'Nest Chat App API' });
 }

@@ -1,8 +1,10 @@
 import { OfflineChatModel, offlineAnswer } from './offline-chat-model.js';
 
-async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+import type { ModelChunk } from './chat-model.js';
+
+async function collect(iterable: AsyncIterable<ModelChunk>): Promise<string[]> {
   const parts: string[] = [];
-  for await (const part of iterable) parts.push(part);
+  for await (const chunk of iterable) if ('text' in chunk) parts.push(chunk.text);
   return parts;
 }
 
@@ -39,8 +41,8 @@ describe('OfflineChatModel', () => {
     const model = new OfflineChatModel(5);
     const abort = new AbortController();
     const parts: string[] = [];
-    for await (const part of model.streamText(request, abort.signal)) {
-      parts.push(part);
+    for await (const chunk of model.streamText(request, abort.signal)) {
+      if ('text' in chunk) parts.push(chunk.text);
       if (parts.length === 3) abort.abort();
     }
     expect(parts).toHaveLength(3);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatModel, ModelRequest } from './chat-model.js';
+import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
 
 const QUOTE_MAX_CHARS = 280;
 
@@ -13,7 +13,7 @@ export class OfflineChatModel implements ChatModel {
 
   constructor(private readonly wordDelayMs = 15) {}
 
-  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<string> {
+  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
     for (const word of offlineAnswer(request).split(/(?<=\s)/)) {
       if (this.wordDelayMs > 0) {
         try {
@@ -23,7 +23,7 @@ export class OfflineChatModel implements ChatModel {
         }
       }
       if (signal.aborted) return;
-      yield word;
+      yield { text: word };
     }
   }
 }

@@ -1,6 +1,6 @@
 import { FakeOpenAi, wordTokens } from '../../test/support/fake-openai.js';
 import { AgentError } from './agent-error.js';
-import type { ModelRequest } from './chat-model.js';
+import type { ModelChunk, ModelRequest } from './chat-model.js';
 import { OpenAiChatModel } from './openai-chat-model.js';
 
 describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => {
@@ -23,7 +23,7 @@ describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => 
 
   async function collect(signal = new AbortController().signal): Promise<string[]> {
     const parts: string[] = [];
-    for await (const part of model.streamText(request, signal)) parts.push(part);
+    for await (const chunk of model.streamText(request, signal)) if ('text' in chunk) parts.push(chunk.text);
     return parts;
   }
 
@@ -40,6 +40,16 @@ describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => 
       { role: 'user', content: 'how are you?' },
     ]);
     expect(sent.headers.authorization).toBe('Bearer sk-test');
+  });
+
+  it('asks for usage and yields it after the text', async () => {
+    fake.enqueue({ tokens: ['a', 'b', 'c'] });
+    const chunks: ModelChunk[] = [];
+    for await (const chunk of model.streamText(request, new AbortController().signal)) chunks.push(chunk);
+    expect(fake.requests[0].body.stream_options).toEqual({ include_usage: true });
+    expect(chunks.slice(0, 3)).toEqual([{ text: 'a' }, { text: 'b' }, { text: 'c' }]);
+    expect(chunks[3]).toEqual({ usage: { promptTokens: expect.any(Number), completionTokens: 3 } });
+    expect(chunks).toHaveLength(4);
   });
 
   it.each([
@@ -60,7 +70,7 @@ describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => 
     fake.enqueue({ tokens: wordTokens(10), dropAfterTokens: 4, tokenDelayMs: 5 });
     const parts: string[] = [];
     const error = await (async () => {
-      for await (const part of model.streamText(request, new AbortController().signal)) parts.push(part);
+      for await (const chunk of model.streamText(request, new AbortController().signal)) if ('text' in chunk) parts.push(chunk.text);
     })().catch((e: unknown) => e);
     expect(parts).toEqual(wordTokens(4));
     expect(error).toBeInstanceOf(AgentError);
@@ -79,8 +89,8 @@ describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => 
     fake.enqueue({ tokens: wordTokens(100), tokenDelayMs: 10 });
     const abort = new AbortController();
     const parts: string[] = [];
-    for await (const part of model.streamText(request, abort.signal)) {
-      parts.push(part);
+    for await (const chunk of model.streamText(request, abort.signal)) {
+      if ('text' in chunk) parts.push(chunk.text);
       if (parts.length === 3) abort.abort();
     }
     expect(parts).toHaveLength(3);

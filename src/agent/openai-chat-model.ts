@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { AgentError } from './agent-error.js';
-import type { ChatModel, ModelRequest } from './chat-model.js';
+import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
 
 export interface OpenAiModelOptions {
   readonly apiKey: string | undefined;
@@ -30,7 +30,7 @@ export class OpenAiChatModel implements ChatModel {
     return this.options.model;
   }
 
-  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<string> {
+  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
     const messages: ChatCompletionMessageParam[] = [];
     if (request.systemPrompt) messages.push({ role: 'system', content: request.systemPrompt });
     for (const turn of request.turns) {
@@ -40,14 +40,18 @@ export class OpenAiChatModel implements ChatModel {
     let started = false;
     try {
       const stream = await this.client.chat.completions.create(
-        { model: this.options.model, messages, stream: true },
+        // include_usage: the last chunk then carries the token counts (no choices).
+        { model: this.options.model, messages, stream: true, stream_options: { include_usage: true } },
         { signal },
       );
       for await (const chunk of stream) {
         const delta = chunk.choices[0]?.delta?.content;
         if (delta) {
           started = true;
-          yield delta;
+          yield { text: delta };
+        }
+        if (chunk.usage) {
+          yield { usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens } };
         }
       }
     } catch (error) {

@@ -1,54 +1,53 @@
-import { Body, Controller, Get, Inject, Logger, PayloadTooLargeException, Post, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DEFAULT_CONVERSATION_ID } from '../persistence/message.repository.js';
+import { SeedLineSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
+import { ConversationsService } from './conversations.service.js';
 import { PromptDto } from './dto/prompt.dto.js';
-import { sendChatLines, STREAM_HEADERS } from './ndjson-response.js';
+import { sendReply, writeChunks } from './stream-response.js';
+import { assertPromptFits } from './prompt-limit.js';
 import { PromptFormInterceptor } from './prompt-form.interceptor.js';
+import { FullFormat, SEED_HEADERS } from './reply-formats.js';
 import { SameOriginGuard } from './same-origin.guard.js';
 
 /** The seed contract: the original example's page works against these two routes unchanged. */
+@ApiTags('seed')
 @Controller('chat')
+@UsePipes(lenientValidation)
 export class ChatController {
-  private readonly logger = new Logger(ChatController.name);
-
   constructor(
     private readonly chat: ChatService,
+    private readonly conversations: ConversationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'The default conversation as text/plain ndjson, oldest first (streamed row by row)' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
   async history(@Res() res: Response): Promise<void> {
-    const lines = await this.chat.history(DEFAULT_CONVERSATION_ID);
-    res
-      .status(200)
-      .set(STREAM_HEADERS)
-      .send(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    await writeChunks(res, SEED_HEADERS, this.chat.seedHistory(DEFAULT_CONVERSATION_ID));
   }
 
   @Post()
   @UseGuards(SameOriginGuard)
   @UseInterceptors(PromptFormInterceptor)
-  post(@Body() body: PromptDto, @Res() res: Response): void {
-    if (exceedsChars(body.prompt, this.config.maxPromptChars)) {
-      throw new PayloadTooLargeException(`prompt is longer than the limit of ${this.config.maxPromptChars} characters`);
-    }
-    sendChatLines(this.chat.reply(DEFAULT_CONVERSATION_ID, body.prompt), res, (error) => {
-      this.logger.error(`Could not store a prompt: ${String(error)}`);
-      res.status(503).json({
-        statusCode: 503,
-        error: 'Service Unavailable',
-        message: 'The prompt could not be stored; nothing was sent to the model. Try again.',
-      });
-    });
+  @ApiOperation({
+    summary: 'Ask in the default conversation; streams the seed format',
+    description:
+      'Streams text/plain ndjson: the user line at once, then model lines each carrying all the text so far (one timestamp per answer, at most one line per CHAT_DEBOUNCE_MS, the full text last), or a final {"role":"error"} line.',
+  })
+  @ApiConsumes('multipart/form-data', 'application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: PromptDto })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
+  async post(@Body() body: PromptDto, @Res() res: Response): Promise<void> {
+    assertPromptFits(body.prompt, this.config.maxPromptChars);
+    await this.conversations.ensure(DEFAULT_CONVERSATION_ID);
+    sendReply(this.chat.reply(DEFAULT_CONVERSATION_ID, { prompt: body.prompt }), new FullFormat(), res);
   }
-}
-
-/** Counts characters (code points), not UTF-16 units, and only when the cheap bound is not enough. */
-function exceedsChars(text: string, max: number): boolean {
-  if (text.length <= max) return false;
-  let count = 0;
-  for (const _ of text) if (++count > max) return true;
-  return false;
 }

@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module.js';
+import { AiSdkController } from './ai-sdk.controller.js';
 import { ChatController } from './chat.controller.js';
 import { ChatService } from './chat.service.js';
+import { ConversationsController } from './conversations.controller.js';
+import { ConversationsService } from './conversations.service.js';
 import { InfoController } from './info.controller.js';
 
 @Module({
   imports: [AgentModule],
-  controllers: [ChatController, InfoController],
-  providers: [ChatService],
+  controllers: [ChatController, ConversationsController, AiSdkController, InfoController],
+  providers: [ChatService, ConversationsService],
 })
 export class ChatModule {}

@@ -1,15 +1,30 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { Observable, Subscription, tap } from 'rxjs';
 import { AgentError } from '../agent/agent-error.js';
-import { AgentService } from '../agent/agent.service.js';
+import { AgentService, type AnswerProgress } from '../agent/agent.service.js';
 import { throttleLatest } from '../agent/throttle-latest.js';
+import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ConversationRepository } from '../persistence/conversation.repository.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
-import type { MessageStatus } from '../persistence/message.entity.js';
-import { MessageRepository } from '../persistence/message.repository.js';
-import { type ChatLine, hasContent, toChatLine } from './chat-line.js';
+import type { MessageEntity } from '../persistence/message.entity.js';
+import { type AnswerOutcome, MessageRepository, type NewMessage } from '../persistence/message.repository.js';
+import { seedLine } from './reply-formats.js';
 
-type ReplyPhase = 'storing-prompt' | 'answering' | 'finishing' | 'done';
+/** What happens during one answer, before any wire format is applied. */
+export type ReplyEvent =
+  /** The prompt is stored and the answer's row reserved; the model is called next. */
+  | { readonly type: 'start'; readonly prompt: MessageEntity; readonly answer: MessageEntity }
+  /** All of the answer's text so far; at most one per debounce window, the final text last. */
+  | { readonly type: 'text'; readonly text: string }
+  /** The answer as stored. */
+  | { readonly type: 'done'; readonly answer: MessageEntity }
+  /** The model call failed; the partial answer is stored with status `error`. */
+  | { readonly type: 'error'; readonly message: string; readonly answer: MessageEntity };
+
+export type ReplySource = { readonly prompt: string } | { readonly regenerate: true };
+
+type ReplyPhase = 'starting' | 'answering' | 'finishing' | 'done';
 
 @Injectable()
 export class ChatService {
@@ -17,48 +32,43 @@ export class ChatService {
 
   constructor(
     private readonly messages: MessageRepository,
+    private readonly conversations: ConversationRepository,
     private readonly agent: AgentService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async history(conversationId: string): Promise<ChatLine[]> {
-    const messages = await this.messages.listConversation(conversationId);
-    return messages.filter(hasContent).map(toChatLine);
-  }
-
   /**
-   * Stores the prompt, then streams: the prompt's line, the answer's cumulative text
-   * (first token at once, then at most one line per debounce window, the full text last),
-   * or an error line. Cold: nothing happens until subscribed. Unsubscribing mid-answer
-   * aborts the model call and stores what arrived as `interrupted`.
+   * Answers in a conversation: stores the prompt (or, to regenerate, takes the last one) and a
+   * row for the answer, then streams the answer from the bounded history. Cold: nothing happens
+   * until subscribed. Unsubscribing mid-answer aborts the model call and stores what arrived as
+   * `interrupted`. Fails before its first event with an HttpException (unknown conversation,
+   * nothing to regenerate) or a storage error.
    */
-  reply(conversationId: string, prompt: string): Observable<ChatLine> {
-    return new Observable<ChatLine>((subscriber) => {
-      let phase: ReplyPhase = 'storing-prompt';
-      let received = '';
-      let answerTimestamp = '';
+  reply(conversationId: string, source: ReplySource): Observable<ReplyEvent> {
+    return new Observable<ReplyEvent>((subscriber) => {
+      let phase: ReplyPhase = 'starting';
+      let answer: MessageEntity | undefined;
+      let replaces: number[] = [];
+      let latest: AnswerProgress = { text: '', usage: null };
       let answering: Subscription | undefined;
 
-      const storeAnswer = (status: MessageStatus, error?: string) =>
-        this.messages.append(conversationId, [
-          { role: 'model', content: received, status, error, timestamp: answerTimestamp, model: this.agent.modelName },
-        ]);
+      const store = (outcome: Omit<AnswerOutcome, 'content' | 'usage'>) =>
+        this.messages.finishAnswer(
+          answer!,
+          { ...outcome, content: latest.text, usage: latest.usage },
+          // A failed regeneration keeps the answer it was meant to replace.
+          outcome.status === 'complete' ? replaces : [],
+        );
 
-      const finish = (status: MessageStatus, error?: AgentError) => {
+      const finish = (error?: AgentError) => {
         phase = 'finishing';
-        storeAnswer(status, error?.message)
+        store(error ? { status: 'error', error: error.message } : { status: 'complete' })
           .then(
-            () => {
-              if (error) subscriber.next({ role: 'error', timestamp: nextTimestamp(), content: error.message });
-              else if (received === '') subscriber.next({ role: 'model', timestamp: answerTimestamp, content: '' });
-            },
+            (stored) =>
+              subscriber.next(error ? { type: 'error', message: error.message, answer: stored } : { type: 'done', answer: stored }),
             (storeError: unknown) => {
               this.logger.error(`Could not store an answer: ${String(storeError)}`);
-              subscriber.next({
-                role: 'error',
-                timestamp: nextTimestamp(),
-                content: error?.message ?? 'The answer could not be saved.',
-              });
+              subscriber.next({ type: 'error', message: error?.message ?? 'The answer could not be saved.', answer: answer! });
             },
           )
           .finally(() => {
@@ -67,44 +77,81 @@ export class ChatService {
           });
       };
 
-      const start = async () => {
-        const earlier = await this.messages.listConversation(conversationId);
-        const [stored] = await this.messages.append(conversationId, [
-          { role: 'user', content: prompt, status: 'complete', timestamp: nextTimestamp() },
-        ]);
-        if (subscriber.closed) return; // the client left while the prompt was being stored
-        subscriber.next(toChatLine(stored));
+      const interrupted = () =>
+        store({ status: 'interrupted' }).catch((error: unknown) =>
+          this.logger.error(`Could not store an interrupted answer: ${String(error)}`),
+        );
 
-        answerTimestamp = nextTimestamp();
+      const start = async () => {
+        if (!(await this.conversations.find(conversationId))) {
+          throw new NotFoundException(`Conversation ${conversationId} not found`);
+        }
+        let prompt: MessageEntity;
+        if ('prompt' in source) {
+          [prompt, answer] = await this.messages.append(conversationId, [
+            { role: 'user', content: source.prompt, status: 'complete', timestamp: nextTimestamp() },
+            this.answerRow(),
+          ]);
+        } else {
+          const last = await this.messages.lastExchange(conversationId);
+          if (!last) throw new ConflictException('There is no prompt to regenerate an answer for');
+          prompt = last.prompt;
+          replaces = last.answers.filter((m) => m.status !== 'streaming').map((m) => m.id);
+          [answer] = await this.messages.append(conversationId, [this.answerRow()]);
+        }
+        if (subscriber.closed) return void interrupted(); // the client left while we stored
+        subscriber.next({ type: 'start', prompt, answer });
+
+        // The prompt and what came before it, newest first until the budget is spent.
+        const context = await this.messages.contextTail(conversationId, prompt.id + 1, this.config.contextMaxTokens, (m) =>
+          estimateTokens(m.content),
+        );
+        if (subscriber.closed) return void interrupted();
+
         phase = 'answering';
-        const turns = [...earlier.filter(hasContent), stored].map(({ role, content }) => ({ role, content }));
         answering = this.agent
-          .answer(turns)
+          .answer(context.map(({ role, content }) => ({ role, content })))
           .pipe(
-            tap((text) => (received = text)),
+            tap((progress) => (latest = progress)),
             throttleLatest(this.config.chatDebounceMs),
           )
           .subscribe({
-            next: (text) => subscriber.next({ role: 'model', timestamp: answerTimestamp, content: text }),
+            next: ({ text }) => subscriber.next({ type: 'text', text }),
             error: (error: AgentError) => {
               this.logger.warn(`Model call failed: ${error.message} (${describeCause(error)})`);
-              finish('error', error);
+              finish(error);
             },
-            complete: () => finish('complete'),
+            complete: () => finish(),
           });
       };
 
-      start().catch((error: unknown) => subscriber.error(error));
+      start().catch((error: unknown) => {
+        if (answer && phase === 'starting') void store({ status: 'error', error: 'The answer could not be started.' }).catch(() => undefined);
+        subscriber.error(error);
+      });
 
       return () => {
         if (phase !== 'answering') return;
         phase = 'done';
         answering?.unsubscribe();
-        storeAnswer('interrupted').catch((error: unknown) =>
-          this.logger.error(`Could not store an interrupted answer: ${String(error)}`),
-        );
+        void interrupted();
       };
     });
+  }
+
+  /** The seed's history: ndjson chunks, a page of rows at a time, messages with text only. */
+  async *seedHistory(conversationId: string): AsyncGenerator<string> {
+    for await (const page of this.messages.iterate(conversationId)) {
+      const chunk = page
+        .filter((message) => message.content.length > 0)
+        .map((message) => seedLine(message))
+        .join('');
+      if (chunk) yield chunk;
+    }
+  }
+
+  private answerRow(): NewMessage {
+    return { role: 'model', content: '', status: 'streaming', timestamp: nextTimestamp(), model: this.agent.modelName };
   }
 }
 

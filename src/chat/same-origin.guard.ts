@@ -6,10 +6,13 @@ import type { Request } from 'express';
  * seed's POST takes a simple form, which any page could otherwise submit to this server.
  * Clients that are not browsers send no Origin and pass.
  */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 @Injectable()
 export class SameOriginGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
+    if (SAFE_METHODS.has(req.method)) return true;
     if (req.headers['sec-fetch-site'] === 'cross-site') {
       throw new ForbiddenException('Cross-site requests are not accepted');
     }

@@ -17,7 +17,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
+    const body = errorBody(exception, this.logger);
     if (res.headersSent) {
       // Mid-stream: the status is gone already, all that is left is to end the body.
       if (!res.writableEnded) res.end();
@@ -25,23 +25,22 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     res.status(body.statusCode).json(body);
   }
+}
 
-  private toBody(exception: unknown): ErrorBody {
-    // Nest wraps body-parser errors in an HttpException; the parser's own error is the cause.
-    const parserError = bodyParserError(exception instanceof HttpException ? exception.cause : exception);
-    if (parserError) return parserError;
-    if (exception instanceof HttpException) {
-      const statusCode = exception.getStatus();
-      const response = exception.getResponse();
-      const message =
-        typeof response === 'string'
-          ? response
-          : flatten((response as { message?: unknown }).message) ?? exception.message;
-      return { statusCode, error: reasonPhrase(statusCode), message };
-    }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
+/** The JSON error body for any failure; unexpected ones are logged and answered with a bare 500. */
+export function errorBody(exception: unknown, logger = new Logger('HttpError')): ErrorBody {
+  // Nest wraps body-parser errors in an HttpException; the parser's own error is the cause.
+  const parserError = bodyParserError(exception instanceof HttpException ? exception.cause : exception);
+  if (parserError) return parserError;
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'string' ? response : (flatten((response as { message?: unknown }).message) ?? exception.message);
+    return { statusCode, error: reasonPhrase(statusCode), message };
   }
+  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
 }
 
 function flatten(message: unknown): string | undefined {

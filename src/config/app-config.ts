@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly database: DatabaseConfig;
   readonly chatDebounceMs: number;
   readonly maxPromptChars: number;
+  /** Budget for the history sent to the model (system prompt excluded), in estimated tokens. */
+  readonly contextMaxTokens: number;
   /** Derived from maxPromptChars: a urlencoded prompt costs up to 9 bytes per character. */
   readonly maxBodyBytes: number;
 }
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const host = value('HOST') ?? '127.0.0.1';
   const chatDebounceMs = integer('CHAT_DEBOUNCE_MS', 10, 0, 10_000);
   const maxPromptChars = integer('MAX_PROMPT_CHARS', 32_000, 1, 10_000_000);
+  const contextMaxTokens = integer('CONTEXT_MAX_TOKENS', 8_000, 100, 10_000_000);
 
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
@@ -81,6 +84,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     database,
     chatDebounceMs,
     maxPromptChars,
+    contextMaxTokens,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
   };
 }

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
+import { ConversationEntity } from './conversation.entity.js';
 import { MessageEntity } from './message.entity.js';
 import { migrations } from './migrations/index.js';
 
-export const entities = [MessageEntity];
+export const entities = [ConversationEntity, MessageEntity];
 
 /** TypeORM options for the configured database; migrations always run at start-up. */
 export function databaseOptions(database: DatabaseConfig): DataSourceOptions {

@@ -1,8 +1,11 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type MessageRole = 'user' | 'model';
-/** complete: the whole answer arrived; interrupted: the client left mid-answer; error: the model call failed. */
-export type MessageStatus = 'complete' | 'interrupted' | 'error';
+/**
+ * streaming: the answer is being written (its row exists from the start, so its id and place are fixed);
+ * complete: the whole answer arrived; interrupted: the client left mid-answer; error: the model call failed.
+ */
+export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'error';
 
 @Entity({ name: 'messages' })
 @Index('idx_messages_conversation_id_id', ['conversationId', 'id'])
@@ -38,7 +41,14 @@ export class MessageEntity {
   @Column({ type: 'varchar', length: 32 })
   timestamp!: string;
 
-  /** When the row was written (an answer's row is written when it ends). */
+  /** When the row was written. */
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;
+
+  /** Token counts the upstream reported for this answer (null when it reported none). */
+  @Column({ name: 'prompt_tokens', type: 'integer', nullable: true })
+  promptTokens!: number | null;
+
+  @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
+  completionTokens!: number | null;
 }

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { MessageEntity, MessageRole, MessageStatus } from './message.entity.js';
+import { DataSource, type EntityManager, In, LessThan, MoreThan, Not } from 'typeorm';
+import { ConversationEntity } from './conversation.entity.js';
+import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
 import { nextTimestamp } from './message-clock.js';
+import { WriteQueue } from './write-queue.js';
 
 export interface NewMessage {
   readonly role: MessageRole;
@@ -13,26 +15,164 @@ export interface NewMessage {
   readonly error?: string | null;
 }
 
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+export interface AnswerOutcome {
+  readonly content: string;
+  readonly status: Exclude<MessageStatus, 'streaming'>;
+  readonly error?: string | null;
+  readonly usage?: TokenUsage | null;
+}
+
+export interface MessagePage {
+  /** Oldest first. */
+  readonly items: MessageEntity[];
+  /** Pass as `before` for the next (older) page; null when there is none. */
+  readonly nextBefore: number | null;
+}
+
 /** The conversation the seed endpoints (`/chat/`) read and write. */
 export const DEFAULT_CONVERSATION_ID = '00000000-0000-0000-0000-000000000000';
 
+const CONTEXT_PAGE_SIZE = 64;
+const MAX_TITLE_CHARS = 80;
+
 @Injectable()
 export class MessageRepository {
-  private readonly serializeWrites: boolean;
-  private writeTail: Promise<unknown> = Promise.resolve();
+  /** Rows read by context and history queries since start: lets tests and the bench see the work a request does. */
+  rowsRead = 0;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    // better-sqlite3 is one connection shared by every query runner: two transactions
-    // that interleave their statements would nest BEGINs, so writes take turns.
-    this.serializeWrites = dataSource.options.type === 'better-sqlite3';
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly writes: WriteQueue,
+  ) {}
+
+  private get messages() {
+    return this.dataSource.getRepository(MessageEntity);
   }
 
-  /** Persists a run's messages in one transaction, in order; returns them with their ids. */
+  /** Persists a list of messages in one transaction, in order; returns them with their ids. */
   append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]> {
-    return this.write(() =>
+    return this.writes.run(() =>
       this.dataSource.transaction(async (manager) => {
-        const createdAt = nextTimestamp();
-        const rows = messages.map((message) =>
+        const saved = await this.insert(manager, conversationId, messages);
+        await this.touch(manager, conversationId, messages.find((m) => m.role === 'user')?.content);
+        return saved;
+      }),
+    );
+  }
+
+  /**
+   * Finishes an answer: its text and status, and (on regenerate) removes the answers it
+   * replaces, in one transaction.
+   */
+  finishAnswer(answer: MessageEntity, outcome: AnswerOutcome, replaces: readonly number[] = []): Promise<MessageEntity> {
+    return this.writes.run(() =>
+      this.dataSource.transaction(async (manager) => {
+        const changes = {
+          content: outcome.content,
+          status: outcome.status,
+          error: outcome.error ?? null,
+          promptTokens: outcome.usage?.promptTokens ?? null,
+          completionTokens: outcome.usage?.completionTokens ?? null,
+        };
+        await manager.update(MessageEntity, { id: answer.id }, changes);
+        if (replaces.length > 0) await manager.delete(MessageEntity, { id: In([...replaces]) });
+        await this.touch(manager, answer.conversationId);
+        return Object.assign(new MessageEntity(), answer, changes);
+      }),
+    );
+  }
+
+  /**
+   * The newest messages before `beforeId` that fit `maxTokens`, oldest first. Reads newest-first
+   * in small pages along the (conversation_id, id) index and stops at the budget, so the work
+   * depends on the budget, not on the length of the conversation. The newest message is always
+   * included, even alone over the budget.
+   */
+  async contextTail(
+    conversationId: string,
+    beforeId: number,
+    maxTokens: number,
+    estimateTokens: (message: MessageEntity) => number,
+  ): Promise<MessageEntity[]> {
+    const picked: MessageEntity[] = [];
+    let budget = maxTokens;
+    let cursor = beforeId;
+    for (;;) {
+      const page = await this.messages.find({
+        where: { conversationId, id: LessThan(cursor), status: Not('streaming') },
+        order: { id: 'DESC' },
+        take: CONTEXT_PAGE_SIZE,
+      });
+      this.rowsRead += page.length;
+      for (const message of page) {
+        if (message.content.length === 0) continue; // failed before any text: nothing to show the model
+        const cost = estimateTokens(message);
+        if (cost > budget && picked.length > 0) return picked.reverse();
+        budget -= cost;
+        picked.push(message);
+      }
+      if (page.length < CONTEXT_PAGE_SIZE) return picked.reverse();
+      cursor = page.at(-1)!.id;
+    }
+  }
+
+  /** A page of messages, oldest first, before the message id `before` (or the newest). */
+  async page(conversationId: string, limit: number, before?: number): Promise<MessagePage> {
+    const rows = await this.messages.find({
+      where: { conversationId, ...(before !== undefined && { id: LessThan(before) }) },
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    this.rowsRead += rows.length;
+    const items = rows.slice(0, limit).reverse();
+    return { items, nextBefore: rows.length > limit ? items[0].id : null };
+  }
+
+  /** Every message of a conversation, oldest first, read in pages so memory stays flat. */
+  async *iterate(conversationId: string, pageSize = 500): AsyncGenerator<MessageEntity[]> {
+    let after = 0;
+    for (;;) {
+      const page = await this.messages
+        .createQueryBuilder('m')
+        .where('m.conversation_id = :conversationId AND m.id > :after', { conversationId, after })
+        .orderBy('m.id', 'ASC')
+        .limit(pageSize)
+        .getMany();
+      this.rowsRead += page.length;
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) return;
+      after = page.at(-1)!.id;
+    }
+  }
+
+  /** Every message of a conversation, oldest first. */
+  async listConversation(conversationId: string): Promise<MessageEntity[]> {
+    const all: MessageEntity[] = [];
+    for await (const page of this.iterate(conversationId)) all.push(...page);
+    return all;
+  }
+
+  /** The conversation's last user message and the answers after it (what regenerate replaces). */
+  async lastExchange(conversationId: string): Promise<{ prompt: MessageEntity; answers: MessageEntity[] } | null> {
+    const prompt = await this.messages.findOne({ where: { conversationId, role: 'user' }, order: { id: 'DESC' } });
+    if (!prompt) return null;
+    const answers = await this.messages.find({ where: { conversationId, id: MoreThan(prompt.id) }, order: { id: 'ASC' } });
+    this.rowsRead += answers.length + 1;
+    return { prompt, answers };
+  }
+
+  private async insert(manager: EntityManager, conversationId: string, messages: readonly NewMessage[]) {
+    const createdAt = nextTimestamp();
+    const saved: MessageEntity[] = [];
+    // One INSERT each, in order, so ids follow the list.
+    for (const message of messages) {
+      saved.push(
+        await manager.save(
           manager.create(MessageEntity, {
             conversationId,
             role: message.role,
@@ -42,28 +182,35 @@ export class MessageRepository {
             model: message.model ?? null,
             error: message.error ?? null,
             createdAt,
+            promptTokens: null,
+            completionTokens: null,
           }),
-        );
-        // One INSERT each, in order, so ids follow the list.
-        const saved: MessageEntity[] = [];
-        for (const row of rows) saved.push(await manager.save(row));
-        return saved;
-      }),
-    );
+        ),
+      );
+    }
+    return saved;
   }
 
-  /** Every message of a conversation, oldest first. */
-  listConversation(conversationId: string): Promise<MessageEntity[]> {
-    return this.dataSource.getRepository(MessageEntity).find({
-      where: { conversationId },
-      order: { id: 'ASC' },
-    });
+  /** Marks activity on the conversation, and titles an untitled one after its first prompt. */
+  private async touch(manager: EntityManager, conversationId: string, prompt?: string): Promise<void> {
+    await manager.update(ConversationEntity, { id: conversationId }, { updatedAt: nextTimestamp() });
+    if (prompt !== undefined) {
+      await manager
+        .createQueryBuilder()
+        .update(ConversationEntity)
+        .set({ title: titleFrom(prompt) })
+        .where('id = :id AND title IS NULL', { id: conversationId })
+        .execute();
+    }
   }
+}
 
-  private write<T>(operation: () => Promise<T>): Promise<T> {
-    if (!this.serializeWrites) return operation();
-    const result = this.writeTail.then(operation, operation);
-    this.writeTail = result.catch(() => undefined);
-    return result;
-  }
+/** A title from a prompt: its first non-empty line, trimmed, at most MAX_TITLE_CHARS. */
+export function titleFrom(prompt: string): string {
+  const line = prompt
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0) ?? '';
+  const chars = [...line];
+  return chars.length > MAX_TITLE_CHARS ? `${chars.slice(0, MAX_TITLE_CHARS - 1).join('')}…` : line;
 }

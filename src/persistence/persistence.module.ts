@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
+import { ConversationRepository } from './conversation.repository.js';
 import { databaseOptions } from './database-options.js';
 import { MessageRepository } from './message.repository.js';
+import { WriteQueue } from './write-queue.js';
 
 @Module({})
 export class PersistenceModule {
@@ -11,8 +13,8 @@ export class PersistenceModule {
       module: PersistenceModule,
       global: true,
       imports: [TypeOrmModule.forRoot({ ...databaseOptions(database), retryAttempts: 0 })],
-      providers: [MessageRepository],
-      exports: [MessageRepository],
+      providers: [WriteQueue, MessageRepository, ConversationRepository],
+      exports: [MessageRepository, ConversationRepository],
     };
   }
 }

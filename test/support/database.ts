@@ -9,6 +9,8 @@ export interface MessageRow {
   error: string | null;
   model: string | null;
   timestamp: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
 }
 
 /** Reads the app's SQLite file directly, as a second client would (WAL lets it read while the app writes). */

@@ -1,7 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, Matches } from 'class-validator';
 
-/** The seed's form: one field, `prompt`, as multipart FormData, urlencoded or JSON. */
+/** A prompt, as the seed's form (multipart, urlencoded) or JSON sends it. */
 export class PromptDto {
+  @ApiProperty({ description: 'What the user says. Not empty; at most MAX_PROMPT_CHARS characters.', example: 'What is NestJS?' })
   // class-validator runs a property's checks bottom-up, and the pipe stops at the first failure.
   @Matches(/\S/, { message: 'prompt must not be empty or only whitespace' })
   @IsString({ message: 'prompt must be text, not a file, a list or a number' })

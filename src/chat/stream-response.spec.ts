@@ -2,21 +2,22 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
-import { NdjsonWriter } from './ndjson-response.js';
+import { StreamWriter } from './stream-response.js';
+import { SEED_HEADERS } from './reply-formats.js';
 
 /** A real HTTP server whose handler writes through NdjsonWriter, and a raw TCP client that can stop reading. */
-describe('NdjsonWriter behind a slow client', () => {
+describe('StreamWriter behind a slow client', () => {
   let server: Server;
   let finished: Promise<number>;
 
   afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  async function start(write: (writer: NdjsonWriter) => Promise<void>): Promise<number> {
+  async function start(write: (writer: StreamWriter) => Promise<void>): Promise<number> {
     let markFinished!: (bytes: number) => void;
     finished = new Promise((resolve) => (markFinished = resolve));
     const app = express();
     app.get('/', (_req, res) => {
-      const writer = new NdjsonWriter(res);
+      const writer = new StreamWriter(res, SEED_HEADERS);
       void write(writer).then(() => {
         writer.end();
         res.on('finish', () => markFinished(res.socket?.bytesWritten ?? -1));

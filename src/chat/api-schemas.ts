@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ConversationJson, MessageJson, UsageJson } from './message-json.js';
+
+// Response shapes, for the OpenAPI document only: the code builds them in message-json.ts.
+
+export class UsageSchema implements UsageJson {
+  @ApiProperty() promptTokens!: number;
+  @ApiProperty() completionTokens!: number;
+}
+
+export class ConversationSchema implements ConversationJson {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, nullable: true }) title!: string | null;
+  @ApiProperty({ description: 'ISO 8601, microseconds' }) createdAt!: string;
+  @ApiProperty({ description: 'Last activity; lists sort by it, newest first' }) updatedAt!: string;
+}
+
+export class ConversationPageSchema {
+  @ApiProperty({ type: [ConversationSchema] }) items!: ConversationSchema[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page; null on the last' })
+  nextCursor!: string | null;
+}
+
+export class MessageSchema implements MessageJson {
+  @ApiProperty({ description: 'Increasing: the order of the conversation' }) id!: number;
+  @ApiProperty({ format: 'uuid' }) conversationId!: string;
+  @ApiProperty({ enum: ['user', 'model'] }) role!: 'user' | 'model';
+  @ApiProperty() content!: string;
+  @ApiProperty({ enum: ['streaming', 'complete', 'interrupted', 'error'] }) status!: MessageJson['status'];
+  @ApiProperty({ type: String, nullable: true, description: 'What went wrong, for status error' }) error!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The model that wrote an answer' }) model!: string | null;
+  @ApiProperty({ description: 'ISO 8601, microseconds, unique' }) timestamp!: string;
+  @ApiProperty({ type: UsageSchema, nullable: true }) usage!: UsageSchema | null;
+}
+
+export class MessagePageSchema {
+  @ApiProperty({ type: [MessageSchema], description: 'Oldest first' }) items!: MessageSchema[];
+  @ApiProperty({ type: Number, nullable: true, description: 'Pass as before for the next (older) page; null on the last' })
+  nextBefore!: number | null;
+}
+
+export class ErrorSchema {
+  @ApiProperty({ example: 400 }) statusCode!: number;
+  @ApiProperty({ example: 'Bad Request' }) error!: string;
+  @ApiProperty({ example: 'prompt must not be empty or only whitespace' }) message!: string;
+}
+
+export class InfoSchema {
+  @ApiProperty({ example: 'gpt-4o-mini' }) model!: string;
+  @ApiProperty({ description: 'True when the built-in offline model answers' }) offline!: boolean;
+}
+
+/** The delta stream, one JSON object per line (application/x-ndjson). */
+export class StreamEventSchema {
+  @ApiProperty({ enum: ['start', 'delta', 'done', 'error'] }) type!: string;
+  @ApiPropertyOptional({ description: 'start', format: 'uuid' }) conversationId?: string;
+  @ApiPropertyOptional({ description: 'start, error: the answer message id' }) messageId?: number;
+  @ApiPropertyOptional({ description: 'start: the stored prompt', type: MessageSchema }) userMessage?: MessageSchema;
+  @ApiPropertyOptional({ description: 'delta: only the new text' }) text?: string;
+  @ApiPropertyOptional({ description: 'done: the stored answer', type: MessageSchema }) message?: MessageSchema | string;
+  @ApiPropertyOptional({ description: 'done', type: UsageSchema, nullable: true }) usage?: UsageSchema | null;
+}
+
+/** The seed format, one JSON object per line (text/plain). */
+export class SeedLineSchema {
+  @ApiProperty({ enum: ['user', 'model', 'error'] }) role!: string;
+  @ApiProperty({ description: 'ISO 8601, microseconds; one per message, the same on every line of an answer' }) timestamp!: string;
+  @ApiProperty({ description: 'model lines: all the text so far' }) content!: string;
+}

@@ -1,0 +1,119 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Res, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { strictValidation } from '../common/request-validation.pipe.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from './api-schemas.js';
+import { ChatService } from './chat.service.js';
+import { ConversationsService } from './conversations.service.js';
+import { CreateConversationDto, ListConversationsQuery, ListMessagesQuery, ReplyFormatQuery, UpdateConversationDto } from './dto/conversation.dto.js';
+import { PromptDto } from './dto/prompt.dto.js';
+import { type ConversationJson, conversationJson, type MessageJson, messageJson } from './message-json.js';
+import { assertPromptFits } from './prompt-limit.js';
+import { DeltaFormat, FullFormat, type ReplyFormat } from './reply-formats.js';
+import { SameOriginGuard } from './same-origin.guard.js';
+import { sendReply } from './stream-response.js';
+
+const uuid = new ParseUUIDPipe();
+
+const STREAM_DESCRIPTION = [
+  'Streams application/x-ndjson events, one JSON object per line:',
+  '`{"type":"start","conversationId","messageId","userMessage"}` once the prompt is stored;',
+  '`{"type":"delta","text"}` with only the new text (at most one per CHAT_DEBOUNCE_MS);',
+  'then `{"type":"done","message","usage"}` or `{"type":"error","message","messageId"}`, last.',
+  'With `?format=full`, the seed format instead (text/plain, every model line the whole text so far).',
+].join(' ');
+
+@ApiTags('conversations')
+@Controller('api/conversations')
+@UsePipes(strictValidation)
+@UseGuards(SameOriginGuard)
+@ApiBadRequestResponse({ type: ErrorSchema, description: 'Invalid id, body or query' })
+export class ConversationsController {
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly chat: ChatService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a conversation' })
+  @ApiCreatedResponse({ type: ConversationSchema })
+  async create(@Body() body: CreateConversationDto): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.create(body.title));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List conversations, newest activity first' })
+  @ApiOkResponse({ type: ConversationPageSchema })
+  async list(@Query() query: ListConversationsQuery): Promise<{ items: ConversationJson[]; nextCursor: string | null }> {
+    const page = await this.conversations.list(query.limit ?? 20, query.cursor);
+    return { items: page.items.map(conversationJson), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a conversation' })
+  @ApiOkResponse({ type: ConversationSchema })
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  async get(@Param('id', uuid) id: string): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename a conversation' })
+  @ApiOkResponse({ type: ConversationSchema })
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  async rename(@Param('id', uuid) id: string, @Body() body: UpdateConversationDto): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.rename(id, body.title));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a conversation and its messages' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  async delete(@Param('id', uuid) id: string): Promise<void> {
+    await this.conversations.delete(id);
+  }
+
+  @Get(':id/messages')
+  @ApiOperation({ summary: "A page of the conversation's messages, oldest first; page back with `before`" })
+  @ApiOkResponse({ type: MessagePageSchema })
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  async messages(@Param('id', uuid) id: string, @Query() query: ListMessagesQuery): Promise<{ items: MessageJson[]; nextBefore: number | null }> {
+    const page = await this.conversations.messagePage(id, query.limit ?? 50, query.before);
+    return { items: page.items.map(messageJson), nextBefore: page.nextBefore };
+  }
+
+  @Post(':id/messages')
+  @ApiOperation({ summary: 'Ask in a conversation; streams the answer', description: STREAM_DESCRIPTION })
+  @ApiProduces('application/x-ndjson', 'text/plain')
+  @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  post(@Param('id', uuid) id: string, @Body() body: PromptDto, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
+    assertPromptFits(body.prompt, this.config.maxPromptChars);
+    sendReply(this.chat.reply(id, { prompt: body.prompt }), formatFor(query), res);
+  }
+
+  @Post(':id/regenerate')
+  @ApiOperation({ summary: 'Replace the last answer with a new one; streams it like POST messages', description: STREAM_DESCRIPTION })
+  @ApiProduces('application/x-ndjson', 'text/plain')
+  @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  regenerate(@Param('id', uuid) id: string, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
+    sendReply(this.chat.reply(id, { regenerate: true }), formatFor(query), res);
+  }
+}
+
+function formatFor(query: ReplyFormatQuery): ReplyFormat {
+  return query.format === 'full' ? new FullFormat() : new DeltaFormat();
+}

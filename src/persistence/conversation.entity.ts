@@ -1,0 +1,21 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'conversations' })
+@Index('idx_conversations_updated_at_id', ['updatedAt', 'id'])
+export class ConversationEntity {
+  /** A random UUID (the seed endpoints use the nil UUID). */
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  /** Given by the client, or taken from the first prompt. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  title!: string | null;
+
+  /** ISO 8601 with microseconds, like message timestamps. */
+  @Column({ name: 'created_at', type: 'varchar', length: 32 })
+  createdAt!: string;
+
+  /** Last activity: a new message, an answer ending, or a rename. Lists sort by it, newest first. */
+  @Column({ name: 'updated_at', type: 'varchar', length: 32 })
+  updatedAt!: string;
+}
