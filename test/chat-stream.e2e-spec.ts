@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { type ChatLineJson, parseNdjson, readTimedChunks, type RunningApp, startApp, tempDir } from './support/app-harness.js';
 import { readMessages } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
@@ -165,6 +166,21 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     expect(after.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['p1', 'p2', 'p3', 'p4']);
     // The model saw the history from before the restart.
     expect(fake.requests.at(-1)!.body.messages.map((m) => m.content).slice(0, 2)).toEqual(['p1', wordTokens(5).join('')]);
+  });
+
+  it('marks an answer a crash left `streaming` as interrupted at the next start', async () => {
+    await (await postForm('before the crash')).text();
+    await running.close();
+    // What a kill -9 mid-answer leaves behind: the answer's row, still marked streaming.
+    const db = new Database(databasePath);
+    db.prepare(`UPDATE messages SET status = 'streaming', content = 'half an' WHERE role = 'model'`).run();
+    db.close();
+    running = await startApp(env);
+    expect(readMessages(databasePath).map((r) => [r.role, r.content, r.status])).toEqual([
+      ['user', 'before the crash', 'complete'],
+      ['model', 'half an', 'interrupted'],
+    ]);
+    expect((await getHistory()).map((m) => m.content)).toEqual(['before the crash', 'half an']);
   });
 
   it('serves the chat page from public/ with a same-origin Content-Security-Policy', async () => {

@@ -193,7 +193,8 @@ describe('conversations API', () => {
       expect(done.type).toBe('done');
       const message = done.message as MessageJson;
       expect(deltas.map((e) => e.text).join('')).toBe(tokens.join(''));
-      expect(message).toMatchObject({ id: events[0].messageId, role: 'model', content: tokens.join(''), status: 'complete' });
+      expect(message).toMatchObject({ id: events[0].messageId, role: 'model', status: 'complete', model: 'fake-model' });
+      expect(message).not.toHaveProperty('content'); // the deltas carried it
       expect(done.usage).toEqual({ promptTokens: expect.any(Number), completionTokens: tokens.length });
       const stored = readMessages(databasePath).find((r) => r.id === message.id)!;
       expect(stored.content).toBe(tokens.join(''));
@@ -226,7 +227,8 @@ describe('conversations API', () => {
       const response = await api('POST', `/api/conversations/${id}/regenerate`);
       expect(response.status).toBe(200);
       const events = ndjson<DeltaEvent>(response.text);
-      expect(events.at(-1)).toMatchObject({ type: 'done', message: { content: 'second answer' } });
+      expect(events.filter((e) => e.type === 'delta').map((e) => e.text).join('')).toBe('second answer');
+      expect(events.at(-1)).toMatchObject({ type: 'done', message: { status: 'complete' } });
       expect(fake.requests[1].body.messages).toEqual([{ role: 'user', content: 'question' }]);
       const stored = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
       expect(stored.map((m) => [m.role, m.content])).toEqual([

@@ -57,7 +57,11 @@ export class StreamEventSchema {
   @ApiPropertyOptional({ description: 'start, error: the answer message id' }) messageId?: number;
   @ApiPropertyOptional({ description: 'start: the stored prompt', type: MessageSchema }) userMessage?: MessageSchema;
   @ApiPropertyOptional({ description: 'delta: only the new text' }) text?: string;
-  @ApiPropertyOptional({ description: 'done: the stored answer', type: MessageSchema }) message?: MessageSchema | string;
+  @ApiPropertyOptional({
+    description: 'done: the stored answer without `content` (the deltas carried it); error: what went wrong',
+    type: MessageSchema,
+  })
+  message?: Omit<MessageSchema, 'content'> | string;
   @ApiPropertyOptional({ description: 'done', type: UsageSchema, nullable: true }) usage?: UsageSchema | null;
 }
 

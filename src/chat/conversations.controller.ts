@@ -29,7 +29,7 @@ const STREAM_DESCRIPTION = [
   'Streams application/x-ndjson events, one JSON object per line:',
   '`{"type":"start","conversationId","messageId","userMessage"}` once the prompt is stored;',
   '`{"type":"delta","text"}` with only the new text (at most one per CHAT_DEBOUNCE_MS);',
-  'then `{"type":"done","message","usage"}` or `{"type":"error","message","messageId"}`, last.',
+  'then `{"type":"done","message","usage"}` (the stored message without its text, which the deltas carried) or `{"type":"error","message","messageId"}`, last.',
   'With `?format=full`, the seed format instead (text/plain, every model line the whole text so far).',
 ].join(' ');
 

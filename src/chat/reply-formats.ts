@@ -64,7 +64,8 @@ export class FullFormat implements ReplyFormat {
 
 /**
  * The lean format: `start`, then `delta` events carrying only the new text, then `done` with the
- * stored message and its usage, or `error`. Costs O(answer) bytes on the wire.
+ * stored message (all but its text, which the deltas carried) and its usage, or `error`. Costs
+ * O(answer) bytes on the wire.
  */
 export class DeltaFormat implements ReplyFormat {
   readonly headers = NDJSON_HEADERS;
@@ -88,8 +89,11 @@ export class DeltaFormat implements ReplyFormat {
         this.sentLength = event.text.length;
         return text ? [{ data: line({ type: 'delta', text }) }] : [];
       }
-      case 'done':
-        return [{ data: line({ type: 'done', message: messageJson(event.answer), usage: usageJson(event.answer) }) }];
+      case 'done': {
+        // The text went out as deltas already; repeating it here would double the bytes on the wire.
+        const { content: _content, ...message } = messageJson(event.answer);
+        return [{ data: line({ type: 'done', message, usage: usageJson(event.answer) }) }];
+      }
       case 'error':
         return [{ data: line({ type: 'error', message: event.message, messageId: event.answer.id }) }];
     }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { ConversationRepository } from './conversation.repository.js';
 import { databaseOptions } from './database-options.js';
+import { InterruptedAnswers } from './interrupted-answers.js';
 import { MessageRepository } from './message.repository.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -13,7 +14,7 @@ export class PersistenceModule {
       module: PersistenceModule,
       global: true,
       imports: [TypeOrmModule.forRoot({ ...databaseOptions(database), retryAttempts: 0 })],
-      providers: [WriteQueue, MessageRepository, ConversationRepository],
+      providers: [WriteQueue, MessageRepository, ConversationRepository, InterruptedAnswers],
       exports: [MessageRepository, ConversationRepository],
     };
   }
