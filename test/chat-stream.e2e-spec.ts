@@ -189,9 +189,9 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     const html = await response.text();
-    expect(html).toContain('src="chat.js"');
+    expect(html).toContain('src="build/app.js"');
     expect(html).not.toMatch(/(src|href)="https?:/);
-    const script = await fetch(`${running.url}/chat.js`);
+    const script = await fetch(`${running.url}/build/app.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
   });

@@ -18,7 +18,7 @@ describe('no setup: the built-in offline model', () => {
   });
 
   it('says so to the page', async () => {
-    expect(await (await fetch(`${running.url}/api/info`)).json()).toEqual({ model: 'offline', offline: true });
+    expect(await (await fetch(`${running.url}/api/info`)).json()).toEqual({ model: 'offline', offline: true, allowRemoteImages: false });
   });
 
   it('streams a labelled answer word by word through the same path, and stores it', async () => {

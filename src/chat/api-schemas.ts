@@ -48,6 +48,7 @@ export class ErrorSchema {
 export class InfoSchema {
   @ApiProperty({ example: 'gpt-4o-mini' }) model!: string;
   @ApiProperty({ description: 'True when the built-in offline model answers' }) offline!: boolean;
+  @ApiProperty({ description: 'Whether the page loads remote images in answers (ALLOW_REMOTE_IMAGES)' }) allowRemoteImages!: boolean;
 }
 
 /** The delta stream, one JSON object per line (application/x-ndjson). */

@@ -19,6 +19,8 @@ export interface AppConfig {
   readonly maxPromptChars: number;
   /** Budget for the history sent to the model (system prompt excluded), in estimated tokens. */
   readonly contextMaxTokens: number;
+  /** Whether the page loads images from other sites in answers (off: they become links). */
+  readonly allowRemoteImages: boolean;
   /** Derived from maxPromptChars: a urlencoded prompt costs up to 9 bytes per character. */
   readonly maxBodyBytes: number;
 }
@@ -57,11 +59,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     return Number(raw);
   };
 
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = value(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got ${JSON.stringify(raw)})`);
+    return fallback;
+  };
+
   const port = integer('PORT', 3000, 0, 65535);
   const host = value('HOST') ?? '127.0.0.1';
   const chatDebounceMs = integer('CHAT_DEBOUNCE_MS', 10, 0, 10_000);
   const maxPromptChars = integer('MAX_PROMPT_CHARS', 32_000, 1, 10_000_000);
   const contextMaxTokens = integer('CONTEXT_MAX_TOKENS', 8_000, 100, 10_000_000);
+  const allowRemoteImages = boolean('ALLOW_REMOTE_IMAGES', false);
 
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
@@ -85,6 +97,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     chatDebounceMs,
     maxPromptChars,
     contextMaxTokens,
+    allowRemoteImages,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
   };
 }

@@ -1,0 +1,82 @@
+// The REST API the page uses (/api/conversations, /api/info); the server's OpenAPI document has the details.
+
+export interface Conversation {
+  id: string;
+  title: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Message {
+  id: number;
+  conversationId: string;
+  role: 'user' | 'model';
+  content: string;
+  status: 'streaming' | 'complete' | 'interrupted' | 'error';
+  error: string | null;
+  model: string | null;
+  timestamp: string;
+}
+
+export interface Info {
+  model: string;
+  offline: boolean;
+  allowRemoteImages: boolean;
+}
+
+export type StreamEvent =
+  | { type: 'start'; conversationId: string; messageId: number; userMessage: Message }
+  | { type: 'delta'; text: string }
+  | { type: 'done'; message: Omit<Message, 'content'> }
+  | { type: 'error'; message: string; messageId: number };
+
+export class ApiError extends Error {}
+
+async function json<T>(response: Response): Promise<T> {
+  if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
+  let message = `HTTP ${response.status}`;
+  try {
+    message = ((await response.json()) as { message?: string }).message ?? message;
+  } catch {
+    // not JSON: keep the status
+  }
+  throw new ApiError(message);
+}
+
+const send = (method: string, body?: unknown): RequestInit => ({
+  method,
+  headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
+
+export const api = {
+  info: () => fetch('/api/info').then((r) => json<Info>(r)),
+  list: () => fetch('/api/conversations?limit=100').then((r) => json<{ items: Conversation[] }>(r)),
+  create: () => fetch('/api/conversations', send('POST', {})).then((r) => json<Conversation>(r)),
+  rename: (id: string, title: string) => fetch(`/api/conversations/${id}`, send('PATCH', { title })).then((r) => json<Conversation>(r)),
+  remove: (id: string) => fetch(`/api/conversations/${id}`, send('DELETE')).then((r) => json<void>(r)),
+  messages: (id: string, before?: number) =>
+    fetch(`/api/conversations/${id}/messages?limit=100${before ? `&before=${before}` : ''}`).then((r) =>
+      json<{ items: Message[]; nextBefore: number | null }>(r),
+    ),
+};
+
+/** POSTs and reads the delta stream with a line buffer and a streaming decoder: a line split across reads is never parsed half. */
+export async function streamAnswer(url: string, body: unknown, signal: AbortSignal, onEvent: (event: StreamEvent) => void): Promise<void> {
+  const response = await fetch(url, { ...send('POST', body), signal });
+  if (!response.ok || !response.body) await json(response);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    buffer += decoder.decode(value, { stream: !done });
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.trim()) onEvent(JSON.parse(line) as StreamEvent);
+    }
+    if (done) break;
+  }
+}

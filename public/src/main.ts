@@ -1,0 +1,304 @@
+import { api, ApiError, type Conversation, type Message, streamAnswer, type StreamEvent } from './api.js';
+import { renderMarkdown, setAllowRemoteImages } from './markdown.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const list = $<HTMLUListElement>('conversation-list');
+const log = $<HTMLDivElement>('messages');
+const form = $<HTMLFormElement>('composer');
+const input = $<HTMLTextAreaElement>('prompt');
+const sendButton = $<HTMLButtonElement>('send');
+const stopButton = $<HTMLButtonElement>('stop');
+const newChatButton = $<HTMLButtonElement>('new-chat');
+const errorBox = $<HTMLDivElement>('error');
+const errorText = $<HTMLSpanElement>('error-text');
+const retryButton = $<HTMLButtonElement>('retry');
+const title = $<HTMLHeadingElement>('chat-title');
+const olderButton = $<HTMLButtonElement>('older');
+
+let conversations: Conversation[] = [];
+let currentId: string | null = null;
+let running: AbortController | null = null;
+let olderBefore: number | null = null;
+
+// ---- rendering --------------------------------------------------------------------------
+
+function nearBottom(): boolean {
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+}
+
+function followIfNear(wasNear: boolean): void {
+  if (wasNear) log.scrollTop = log.scrollHeight;
+}
+
+function messageElement(message: Pick<Message, 'role' | 'status' | 'timestamp'>): HTMLElement {
+  const element = document.createElement('article');
+  element.className = `message ${message.role}`;
+  element.dataset.status = message.status;
+  const label = document.createElement('h3');
+  label.className = 'visually-hidden';
+  label.textContent = message.role === 'user' ? 'You' : 'Assistant';
+  const body = document.createElement('div');
+  body.className = 'body';
+  element.append(label, body);
+  return element;
+}
+
+function fill(element: HTMLElement, message: Pick<Message, 'role' | 'content' | 'status' | 'error'>): void {
+  const body = element.querySelector<HTMLElement>('.body')!;
+  element.dataset.status = message.status;
+  if (message.role === 'user') body.textContent = message.content;
+  else body.replaceChildren(renderMarkdown(message.content));
+  element.querySelector('.note')?.remove();
+  const note =
+    message.status === 'interrupted' ? 'Stopped before the end.' : message.status === 'error' ? `Failed: ${message.error ?? 'unknown error'}` : '';
+  if (note) {
+    const p = document.createElement('p');
+    p.className = 'note';
+    p.textContent = note;
+    element.append(p);
+  }
+}
+
+function showMessages(messages: Message[], prepend = false): void {
+  const elements = messages
+    .filter((m) => m.content || m.status !== 'complete')
+    .map((m) => {
+      const element = messageElement(m);
+      fill(element, m);
+      return element;
+    });
+  if (prepend) log.prepend(...elements);
+  else log.append(...elements);
+}
+
+function renderList(): void {
+  list.replaceChildren(
+    ...conversations.map((c) => {
+      const item = document.createElement('li');
+      item.className = 'conversation';
+      const open = document.createElement('a');
+      open.href = `?c=${c.id}`;
+      open.textContent = c.title ?? 'New chat';
+      if (c.id === currentId) open.setAttribute('aria-current', 'page');
+      open.addEventListener('click', (event) => {
+        event.preventDefault();
+        void openConversation(c.id, true);
+      });
+      const rename = button('Rename', `Rename “${open.textContent}”`, () => void renameConversation(c));
+      const remove = button('Delete', `Delete “${open.textContent}”`, () => void deleteConversation(c));
+      item.append(open, rename, remove);
+      return item;
+    }),
+  );
+}
+
+function button(text: string, label: string, onClick: () => void): HTMLButtonElement {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.className = 'small';
+  element.textContent = text;
+  element.setAttribute('aria-label', label);
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+function setBusy(busy: boolean): void {
+  input.disabled = busy;
+  sendButton.hidden = busy;
+  stopButton.hidden = !busy;
+  if (!busy) input.focus();
+}
+
+function showError(message: string, retry?: () => void): void {
+  errorText.textContent = message;
+  errorBox.hidden = false;
+  retryButton.hidden = !retry;
+  retryButton.onclick = retry
+    ? () => {
+        errorBox.hidden = true;
+        retry();
+      }
+    : null;
+}
+
+// ---- actions ----------------------------------------------------------------------------
+
+async function refreshList(): Promise<void> {
+  conversations = (await api.list()).items;
+  renderList();
+  const current = conversations.find((c) => c.id === currentId);
+  if (current) setTitle(current.title);
+}
+
+function setTitle(text: string | null): void {
+  title.textContent = text ?? 'New chat';
+  document.title = `${title.textContent} – Chat App`;
+}
+
+async function openConversation(id: string | null, push: boolean): Promise<void> {
+  running?.abort();
+  currentId = id;
+  errorBox.hidden = true;
+  if (push) history.pushState(null, '', id ? `?c=${id}` : location.pathname);
+  log.replaceChildren();
+  olderButton.hidden = true;
+  renderList();
+  setTitle(conversations.find((c) => c.id === id)?.title ?? null);
+  if (!id) return input.focus();
+  try {
+    const page = await api.messages(id);
+    if (currentId !== id) return;
+    showMessages(page.items);
+    olderBefore = page.nextBefore;
+    olderButton.hidden = olderBefore === null;
+    log.scrollTop = log.scrollHeight;
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : 'Could not load the conversation.');
+  }
+  input.focus();
+}
+
+async function loadOlder(): Promise<void> {
+  if (!currentId || olderBefore === null) return;
+  const page = await api.messages(currentId, olderBefore);
+  showMessages(page.items, true);
+  olderBefore = page.nextBefore;
+  olderButton.hidden = olderBefore === null;
+}
+
+/** Streams one answer (a new prompt, or a regeneration) into the log. */
+async function answer(path: string, body: unknown): Promise<void> {
+  const controller = new AbortController();
+  running = controller;
+  setBusy(true);
+  let answerElement: HTMLElement | null = null;
+  let text = '';
+  let scheduled = false;
+  const render = () => {
+    scheduled = false;
+    if (!answerElement) return;
+    const wasNear = nearBottom();
+    fill(answerElement, { role: 'model', content: text, status: 'streaming', error: null });
+    followIfNear(wasNear);
+  };
+  const onEvent = (event: StreamEvent) => {
+    if (event.type === 'start') {
+      const wasNear = nearBottom();
+      if (event.userMessage && path.endsWith('/messages')) {
+        const userElement = messageElement(event.userMessage);
+        fill(userElement, event.userMessage);
+        log.append(userElement);
+      }
+      answerElement = messageElement({ role: 'model', status: 'streaming', timestamp: '' });
+      answerElement.setAttribute('aria-busy', 'true');
+      log.append(answerElement);
+      followIfNear(wasNear || true);
+    } else if (event.type === 'delta') {
+      text += event.text;
+      // Only the message being written re-renders, at most once a frame.
+      if (!scheduled) {
+        scheduled = true;
+        requestAnimationFrame(render);
+      }
+    } else if (event.type === 'done') {
+      if (answerElement) fill(answerElement, { role: 'model', content: text, status: event.message.status, error: null });
+    } else {
+      if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'error', error: event.message });
+      showError(event.message, () => void regenerate());
+    }
+  };
+  try {
+    await streamAnswer(path, body, controller.signal, onEvent);
+  } catch (error) {
+    if (controller.signal.aborted) {
+      if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'interrupted', error: null });
+    } else {
+      showError(error instanceof ApiError ? error.message : 'The connection to the server failed.', () => void regenerate());
+    }
+  } finally {
+    (answerElement as HTMLElement | null)?.removeAttribute('aria-busy');
+    if (running === controller) running = null;
+    setBusy(false);
+    void refreshList();
+  }
+}
+
+async function sendPrompt(): Promise<void> {
+  const prompt = input.value;
+  if (!prompt.trim() || running) return;
+  errorBox.hidden = true;
+  try {
+    if (!currentId) {
+      const created = await api.create();
+      currentId = created.id;
+      history.pushState(null, '', `?c=${created.id}`);
+    }
+  } catch (error) {
+    return showError(error instanceof ApiError ? error.message : 'Could not start a conversation.');
+  }
+  input.value = '';
+  await answer(`/api/conversations/${currentId}/messages`, { prompt });
+}
+
+async function regenerate(): Promise<void> {
+  if (!currentId || running) return;
+  // The failed answer is replaced when the new one completes; drop it from view now.
+  const last = log.lastElementChild as HTMLElement | null;
+  if (last?.classList.contains('model') && last.dataset.status !== 'complete') last.remove();
+  await answer(`/api/conversations/${currentId}/regenerate`, undefined);
+}
+
+async function renameConversation(conversation: Conversation): Promise<void> {
+  const name = window.prompt('New name for this conversation', conversation.title ?? '');
+  if (!name?.trim()) return;
+  try {
+    await api.rename(conversation.id, name);
+    await refreshList();
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : 'Could not rename.');
+  }
+}
+
+async function deleteConversation(conversation: Conversation): Promise<void> {
+  if (!window.confirm(`Delete “${conversation.title ?? 'New chat'}” and all its messages?`)) return;
+  try {
+    await api.remove(conversation.id);
+    await refreshList();
+    if (conversation.id === currentId) await openConversation(null, true);
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : 'Could not delete.');
+  }
+}
+
+// ---- wiring -----------------------------------------------------------------------------
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void sendPrompt();
+});
+input.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    void sendPrompt();
+  }
+});
+stopButton.addEventListener('click', () => running?.abort());
+newChatButton.addEventListener('click', () => void openConversation(null, true));
+olderButton.addEventListener('click', () => void loadOlder());
+window.addEventListener('popstate', () => void openConversation(new URLSearchParams(location.search).get('c'), false));
+
+async function start(): Promise<void> {
+  try {
+    const info = await api.info();
+    setAllowRemoteImages(info.allowRemoteImages);
+    $('offline-banner').hidden = !info.offline;
+    $('model-name').textContent = info.model;
+    await refreshList();
+  } catch {
+    showError('Could not reach the server.', () => location.reload());
+  }
+  const requested = new URLSearchParams(location.search).get('c');
+  await openConversation(requested && conversations.some((c) => c.id === requested) ? requested : null, false);
+}
+
+void start();

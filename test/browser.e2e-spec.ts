@@ -1,0 +1,246 @@
+/// <reference lib="dom" />
+// page.evaluate and waitForFunction bodies run in the browser.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { readMessages } from './support/database.js';
+import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  if (process.env.CHAT_TESTS_REQUIRE_ALL === '1') {
+    throw new Error(`Browser tests are required here, but there is no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  }
+  console.warn(`\n*** SKIPPING the browser tests: no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium ***\n`);
+}
+const describeInBrowser = hasChromium ? describe : describe.skip;
+
+describeInBrowser('the chat page in Chromium', () => {
+  let fake: FakeOpenAi;
+  let dir: ReturnType<typeof tempDir>;
+  let running: RunningApp;
+  let databasePath: string;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  const foreignRequests: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeOpenAi.start({ tokens: wordTokens(8), tokenDelayMs: 5 });
+    dir = tempDir();
+    databasePath = join(dir.path, 'chat.sqlite');
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath });
+    profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1100, height: 720 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    // Every request the page makes outside the app is recorded and refused.
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith(running.url)) return route.continue();
+      foreignRequests.push(url);
+      return route.abort();
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? 'Renamed chat' : undefined));
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await running?.close();
+    await fake?.close();
+    dir?.remove();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(foreignRequests).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  const answers = () => page.locator('.message.model .body');
+  const lastAnswer = () => answers().last();
+  const idle = () => page.waitForSelector('#prompt:not([disabled])');
+
+  async function send(text: string): Promise<void> {
+    await page.locator('#prompt').fill(text);
+    await page.locator('#prompt').press('Enter');
+  }
+
+  it('sends with Enter, streams the answer in, and comes back to the input', async () => {
+    const tokens = wordTokens(60);
+    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    await page.goto(`${running.url}/`);
+    await page.locator('#prompt').click();
+    await page.keyboard.type('first line');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('second line');
+    await page.keyboard.press('Enter');
+
+    // Part of the answer is on screen while the rest is still coming.
+    await page.waitForFunction(() => (document.querySelector('.message.model .body')?.textContent ?? '').includes('w5'));
+    const partial = (await lastAnswer().textContent()) ?? '';
+    expect(partial.length).toBeLessThan(tokens.join('').trim().length);
+    expect(await page.locator('#prompt').isDisabled()).toBe(true);
+    expect(await page.locator('#stop').isVisible()).toBe(true);
+
+    await idle();
+    expect((await lastAnswer().textContent())?.trim()).toBe(tokens.join('').trim());
+    expect(await page.locator('.message.user .body').last().textContent()).toBe('first line\nsecond line');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('prompt');
+    expect(page.url()).toMatch(/\?c=[0-9a-f-]{36}$/);
+    expect(await page.locator('#conversation-list a').first().textContent()).toBe('first line');
+    await page.waitForFunction(() => document.querySelector('#chat-title')?.textContent === 'first line');
+  }, 60_000);
+
+  it('shows the conversation again after a reload', async () => {
+    const url = page.url();
+    await page.reload();
+    await page.waitForSelector('.message.model');
+    expect(page.url()).toBe(url);
+    expect(await page.locator('.message.user .body').allTextContents()).toEqual(['first line\nsecond line']);
+    expect((await lastAnswer().textContent())?.trim()).toBe(wordTokens(60).join('').trim());
+  });
+
+  it('switches between two conversations, with back and forward', async () => {
+    const firstUrl = page.url();
+    await page.locator('#new-chat').click();
+    await send('another topic');
+    await idle();
+    const secondUrl = page.url();
+    expect(secondUrl).not.toBe(firstUrl);
+    await page.waitForFunction(() => document.querySelectorAll('#conversation-list li').length === 2);
+
+    await page.locator('#conversation-list a', { hasText: 'first line' }).click();
+    await page.waitForSelector('.message.user >> text=second line');
+    expect(page.url()).toBe(firstUrl);
+    expect(await page.locator('.message.user .body').allTextContents()).toEqual(['first line\nsecond line']);
+
+    await page.goBack();
+    await page.waitForSelector('.message.user >> text=another topic');
+    expect(page.url()).toBe(secondUrl);
+    await page.goForward();
+    await page.waitForSelector('.message.user >> text=second line');
+  });
+
+  it('renames and deletes a conversation from the sidebar', async () => {
+    await page.locator('#conversation-list li', { hasText: 'another topic' }).getByRole('button', { name: /Rename/ }).click();
+    await page.waitForSelector('#conversation-list a >> text=Renamed chat');
+    await page.locator('#conversation-list li', { hasText: 'Renamed chat' }).getByRole('button', { name: /Delete/ }).click();
+    await page.waitForFunction(() => !document.body.textContent?.includes('Renamed chat'));
+    expect(await page.locator('#conversation-list li').count()).toBe(1);
+    expect(await page.locator('#chat-title').textContent()).toBe('first line'); // the open one stays open
+  });
+
+  it('Stop ends the answer mid-way; the partial answer stays, marked, after a reload', async () => {
+    fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 20 });
+    await page.locator('#new-chat').click();
+    await send('a long one');
+    await page.waitForFunction(() => (document.querySelector('.message.model .body')?.textContent ?? '').includes('w10'));
+    await page.locator('#stop').click();
+    await idle();
+    await expect(fake.requests.at(-1)!.closed).resolves.toBeUndefined();
+    expect(fake.requests.at(-1)!.aborted).toBe(true);
+
+    await page.reload();
+    await page.waitForSelector('.message.model .note');
+    expect(await page.locator('.message.model .note').textContent()).toMatch(/Stopped/);
+    const shown = (await lastAnswer().textContent()) ?? '';
+    expect(shown).toMatch(/^w0 w1 w2/);
+    expect(shown).not.toContain('w299');
+    const stored = readMessages(databasePath).filter((r) => r.role === 'model').at(-1)!;
+    expect(stored.status).toBe('interrupted');
+  }, 60_000);
+
+  it('runs nothing and loads nothing from a hostile answer', async () => {
+    fake.enqueue({
+      tokens: [
+        'Look: <img src=x onerror="window.__pwned=1"> ',
+        '<script>window.__pwned=2</script> ',
+        '[click me](javascript:window.__pwned=3) ',
+        '<a href="javascript:window.__pwned=4">or me</a> ',
+        '![remote](https://remote.example/track.png) ',
+        '<iframe src="https://remote.example/"></iframe> ',
+        '<svg onload="window.__pwned=5"></svg> **done**',
+      ],
+    });
+    await page.locator('#new-chat').click();
+    await send('show me something nasty');
+    await idle();
+    const answer = lastAnswer();
+    await answer.locator('a', { hasText: 'click me' }).click();
+    await answer.locator('a', { hasText: 'or me' }).click();
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await answer.locator('script, iframe, [onerror], [onload]').count()).toBe(0);
+    expect(await answer.locator('a[href^="javascript:"]').count()).toBe(0);
+    expect(await answer.locator('img[src*="remote.example"]').count()).toBe(0);
+    expect(await answer.locator('a', { hasText: '[image: remote]' }).getAttribute('rel')).toContain('noopener');
+    expect(await answer.locator('strong').textContent()).toBe('done');
+  });
+
+  it('renders markdown with highlighted code', async () => {
+    const markdown = [
+      'Here is a **TypeScript** function and a list:\n\n',
+      '```ts\nexport function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n```\n\n',
+      '- streams token by token\n- sanitised after rendering\n- works offline\n\n',
+      'See [the docs](https://docs.nestjs.com) for more.',
+    ];
+    fake.enqueue({ tokens: markdown, tokenDelayMs: 30 });
+    await page.locator('#new-chat').click();
+    await send('Show me some TypeScript');
+    await idle();
+    const answer = lastAnswer();
+    expect(await answer.locator('pre code.hljs span.hljs-keyword').first().textContent()).toBe('export');
+    expect(await answer.locator('li').count()).toBe(3);
+    expect(await answer.locator('a', { hasText: 'the docs' }).getAttribute('target')).toBe('_blank');
+    // The README's screenshot is taken here, by this run's Chromium, when asked for.
+    if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: join('docs', 'screenshot.png') });
+  });
+
+  it('shows an upstream failure with the server message, and Retry gets an answer', async () => {
+    fake.enqueue({ status: 500 }, { tokens: ['second ', 'try'] });
+    await page.locator('#new-chat').click();
+    await send('this will fail');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.locator('#error-text').textContent()).toMatch(/HTTP 500/);
+    await page.locator('#retry').click();
+    await idle();
+    await page.waitForFunction(() => document.querySelector('#error')?.hasAttribute('hidden'));
+    expect((await lastAnswer().textContent())?.trim()).toBe('second try');
+    await page.reload();
+    await page.waitForSelector('.message.model');
+    expect(await page.locator('.message').count()).toBe(2); // the failed answer was replaced
+  });
+
+  it('says when the offline model answers', async () => {
+    expect(await page.locator('#offline-banner').isHidden()).toBe(true);
+    const offline = await startApp({ DATABASE_URL: join(dir.path, 'offline.sqlite'), OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+    try {
+      const other = await context.newPage();
+      await context.route(`${offline.url}/**`, (route) => route.continue());
+      await other.goto(`${offline.url}/`);
+      await other.waitForSelector('#offline-banner:not([hidden])');
+      expect(await other.locator('#model-name').textContent()).toBe('offline');
+      await other.close();
+    } finally {
+      await offline.close();
+    }
+  });
+});
