@@ -225,15 +225,18 @@ async function answer(path: string, body: unknown): Promise<void> {
 
 async function sendPrompt(): Promise<void> {
   const prompt = input.value;
-  if (!prompt.trim() || running) return;
+  if (!prompt.trim() || running || input.disabled) return;
   errorBox.hidden = true;
+  setBusy(true); // at once, before the first await: no second send while the conversation is created
   try {
     if (!currentId) {
       const created = await api.create();
       currentId = created.id;
       history.pushState(null, '', `?c=${created.id}`);
+      void refreshList();
     }
   } catch (error) {
+    setBusy(false);
     return showError(error instanceof ApiError ? error.message : 'Could not start a conversation.');
   }
   input.value = '';
@@ -242,6 +245,7 @@ async function sendPrompt(): Promise<void> {
 
 async function regenerate(): Promise<void> {
   if (!currentId || running) return;
+  setBusy(true);
   // The failed answer is replaced when the new one completes; drop it from view now.
   const last = log.lastElementChild as HTMLElement | null;
   if (last?.classList.contains('model') && last.dataset.status !== 'complete') last.remove();
