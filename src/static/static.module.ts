@@ -1,4 +1,5 @@
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import express from 'express';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,8 @@ export class StaticModule implements OnModuleInit {
   ) {}
 
   // Registered at module init: after the controllers' routes, before Nest's 404 handler.
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    await ensurePageBuilt();
     const headers = pageSecurityHeaders(this.config.allowRemoteImages);
     const files = express.static(PUBLIC_DIR, {
       index: 'index.html',
@@ -45,5 +47,21 @@ export class StaticModule implements OnModuleInit {
       },
     });
     this.adapterHost.httpAdapter.use(files);
+  }
+}
+
+/**
+ * `npm start` and `npm run build` bundle the page first; a bare `nest start` does not, so the
+ * bundle is made here when it is missing (esbuild is a dev dependency, so this needs a dev install).
+ */
+async function ensurePageBuilt(): Promise<void> {
+  if (existsSync(fileURLToPath(new URL('build/app.js', `file://${PUBLIC_DIR}/`)))) return;
+  const logger = new Logger('StaticModule');
+  const script = new URL('../../scripts/build-page.mjs', import.meta.url).href;
+  try {
+    await import(script);
+    logger.log('Bundled the page into public/build/');
+  } catch (error) {
+    logger.error(`The page is not built and could not be bundled (${String(error)}): run "npm run build:page"`);
   }
 }
