@@ -33,7 +33,7 @@ describeInBrowser('the chat page in Chromium', () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(8), tokenDelayMs: 5 });
     dir = tempDir();
     databasePath = join(dir.path, 'chat.sqlite');
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath });
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath, UPSTREAM_RETRIES: '0' });
     profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

@@ -13,7 +13,8 @@ describe('failures on the way: client leaves, upstream fails', () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
     dir = tempDir();
     databasePath = join(dir.path, 'chat.sqlite');
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath });
+    // Retries are covered in upstream-faults; here one failure must reach the client.
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath, UPSTREAM_RETRIES: '0' });
   });
 
   afterEach(async () => {

@@ -24,6 +24,7 @@ describe('conversations API', () => {
       OPENAI_MODEL: 'fake-model',
       DATABASE_URL: databasePath,
       CONTEXT_MAX_TOKENS: String(CONTEXT_MAX_TOKENS),
+      UPSTREAM_RETRIES: '0', // retries are covered in upstream-faults
     });
   });
 

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AgentError } from './agent-error.js';
@@ -10,8 +11,13 @@ export interface AnswerProgress {
   readonly usage: TokenUsage | null;
 }
 
+const RETRY_BASE_MS = 250;
+const RETRY_MAX_MS = 8_000;
+
 @Injectable()
 export class AgentService {
+  private readonly logger = new Logger(AgentService.name);
+
   constructor(
     @Inject(CHAT_MODEL) private readonly model: ChatModel,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,26 +34,79 @@ export class AgentService {
   /**
    * The answer to the conversation so far, one emission per chunk, each carrying the cumulative
    * text. Cold: subscribing calls the model; unsubscribing aborts the upstream request.
+   * A failure before the first token that is worth retrying (429, 5xx, a broken connection, no
+   * first token in time) is retried with backoff; after the first token nothing is retried.
    * Fails with an AgentError whose message is fit to show the user.
    */
   answer(turns: readonly ConversationTurn[]): Observable<AnswerProgress> {
     return new Observable<AnswerProgress>((subscriber) => {
       const abort = new AbortController();
       const run = async () => {
-        let progress: AnswerProgress = { text: '', usage: null };
-        for await (const chunk of this.model.streamText({ systemPrompt: this.config.systemPrompt, turns }, abort.signal)) {
-          if (abort.signal.aborted) break;
-          progress = 'text' in chunk ? { text: progress.text + chunk.text, usage: progress.usage } : { text: progress.text, usage: chunk.usage };
-          subscriber.next(progress);
+        for (let attempt = 0; ; attempt++) {
+          const progress = await this.attempt(turns, abort.signal, (p) => subscriber.next(p)).catch((error: unknown) => error);
+          if (abort.signal.aborted) return; // an aborted stream ends quietly: it is not a complete answer
+          if (!(progress instanceof Error)) return subscriber.complete();
+          const error = progress instanceof AgentError ? progress : new AgentError('The model call failed.', { cause: progress });
+          if (!error.retryable || attempt >= this.config.upstream.retries) throw error;
+          const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+          this.logger.warn(`${error.message} Retrying in ${Math.round(delay)} ms (${attempt + 1} of ${this.config.upstream.retries}).`);
+          await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
+          if (abort.signal.aborted) return;
         }
-        // An aborted stream also ends quietly: it is not a complete answer.
-        if (!abort.signal.aborted) subscriber.complete();
       };
       run().catch((error: unknown) => {
-        if (abort.signal.aborted) return;
-        subscriber.error(error instanceof AgentError ? error : new AgentError('The model call failed.', { cause: error }));
+        if (!abort.signal.aborted) subscriber.error(error);
       });
       return () => abort.abort();
     });
   }
+
+  /** One call to the model, under the first-token and idle timeouts. Resolves when the answer is complete. */
+  private async attempt(
+    turns: readonly ConversationTurn[],
+    outer: AbortSignal,
+    emit: (progress: AnswerProgress) => void,
+  ): Promise<AnswerProgress> {
+    const { firstTokenTimeoutMs, idleTimeoutMs } = this.config.upstream;
+    const call = new AbortController();
+    const forward = () => call.abort();
+    outer.addEventListener('abort', forward, { once: true });
+    let timedOut: AgentError | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expireIn = (ms: number, error: () => AgentError) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = error();
+        call.abort();
+      }, ms);
+    };
+    let progress: AnswerProgress = { text: '', usage: null };
+    expireIn(firstTokenTimeoutMs, () =>
+      new AgentError(`The model server sent nothing for ${seconds(firstTokenTimeoutMs)}.`, { retryable: true }),
+    );
+    try {
+      for await (const chunk of this.model.streamText({ systemPrompt: this.config.systemPrompt, turns }, call.signal)) {
+        if (call.signal.aborted) break;
+        progress = 'text' in chunk ? { text: progress.text + chunk.text, usage: progress.usage } : { text: progress.text, usage: chunk.usage };
+        expireIn(idleTimeoutMs, () =>
+          new AgentError(`The model server stopped sending for ${seconds(idleTimeoutMs)} in the middle of the answer.`, {
+            retryable: progress.text === '',
+          }),
+        );
+        emit(progress);
+      }
+    } catch (error) {
+      if (!timedOut) throw error;
+    } finally {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', forward);
+    }
+    // Models end quietly when their signal aborts, so a timeout shows up here.
+    if (timedOut) throw timedOut;
+    return progress;
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -61,45 +61,37 @@ export class OpenAiChatModel implements ChatModel {
   }
 
   private describe(error: unknown, started: boolean): AgentError {
-    const cause = { cause: error };
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new AgentError('The model server did not answer in time.', cause);
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new AgentError(`Could not reach the model server at ${this.client.baseURL}.`, cause);
-    }
+    // Only a failure before the first token may be retried: a retry after it would repeat text.
+    const retry = (message: string) => new AgentError(message, { cause: error, retryable: !started });
+    const final = (message: string) => new AgentError(message, { cause: error });
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return retry('The model server did not answer in time.');
+    if (error instanceof OpenAI.APIConnectionError) return retry(`Could not reach the model server at ${this.client.baseURL}.`);
     if (error instanceof OpenAI.APIError) {
       const detail = upstreamDetail(error);
       switch (error.status) {
         case undefined:
-          return new AgentError(`The model server reported an error${detail}`, cause);
+          return final(`The model server reported an error${detail}`);
         case 401:
-          return new AgentError('The model server rejected the API key (HTTP 401). Check OPENAI_API_KEY.', cause);
+          return final('The model server rejected the API key (HTTP 401). Check OPENAI_API_KEY.');
         case 403:
-          return new AgentError(`The model server refused the request (HTTP 403)${detail}`, cause);
+          return final(`The model server refused the request (HTTP 403)${detail}`);
         case 404:
-          return new AgentError(
-            `The model server has no model "${this.options.model}" (HTTP 404). Check OPENAI_MODEL and OPENAI_BASE_URL.`,
-            cause,
-          );
+          return final(`The model server has no model "${this.options.model}" (HTTP 404). Check OPENAI_MODEL and OPENAI_BASE_URL.`);
         case 429:
-          return new AgentError('The model server is rate limiting requests (HTTP 429). Try again shortly.', cause);
+          return retry('The model server is rate limiting requests (HTTP 429). Try again shortly.');
         default:
           return error.status >= 500
-            ? new AgentError(`The model server failed (HTTP ${error.status}). Try again.`, cause)
-            : new AgentError(`The model server rejected the request (HTTP ${error.status})${detail}`, cause);
+            ? retry(`The model server failed (HTTP ${error.status}). Try again.`)
+            : final(`The model server rejected the request (HTTP ${error.status})${detail}`);
       }
     }
-    return new AgentError(
-      started
-        ? 'The connection to the model server broke off before the answer was complete.'
-        : 'The model server sent a response that could not be read.',
-      cause,
-    );
+    if (error instanceof SyntaxError) return final('The model server sent malformed data.');
+    return started
+      ? final('The connection to the model server broke off before the answer was complete.')
+      : retry('The model server sent a response that could not be read.');
   }
 }
 
-/** The upstream's own explanation (OpenAI's `error.message`), clipped: it often says what to fix. */
 function upstreamDetail({ error: body }: { error?: unknown }): string {
   const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : undefined;
   if (!message) return '.';

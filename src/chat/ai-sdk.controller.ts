@@ -45,12 +45,12 @@ export class AiSdkController {
     const conversationId = conversationIdFor(body.id);
     if (body.trigger === 'regenerate-message') {
       await this.conversations.ensure(conversationId);
-      return sendReply(this.chat.reply(conversationId, { regenerate: true }), new UiMessageStreamFormat(), res);
+      return sendReply(this.chat.reply(conversationId, { regenerate: true }), new UiMessageStreamFormat(), res, this.config.keepAliveMs);
     }
     const prompt = lastUserText(body.messages);
     assertPromptFits(prompt, this.config.maxPromptChars);
     await this.conversations.ensure(conversationId);
-    sendReply(this.chat.reply(conversationId, { prompt }), new UiMessageStreamFormat(), res);
+    sendReply(this.chat.reply(conversationId, { prompt }), new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }
 }
 

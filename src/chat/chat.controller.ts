@@ -48,6 +48,6 @@ export class ChatController {
   async post(@Body() body: PromptDto, @Res() res: Response): Promise<void> {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
     await this.conversations.ensure(DEFAULT_CONVERSATION_ID);
-    sendReply(this.chat.reply(DEFAULT_CONVERSATION_ID, { prompt: body.prompt }), new FullFormat(), res);
+    sendReply(this.chat.reply(DEFAULT_CONVERSATION_ID, { prompt: body.prompt }), new FullFormat(), res, this.config.keepAliveMs);
   }
 }

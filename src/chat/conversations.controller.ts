@@ -101,7 +101,7 @@ export class ConversationsController {
   @ApiNotFoundResponse({ type: ErrorSchema })
   post(@Param('id', uuid) id: string, @Body() body: PromptDto, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    sendReply(this.chat.reply(id, { prompt: body.prompt }), formatFor(query), res);
+    sendReply(this.chat.reply(id, { prompt: body.prompt }), formatFor(query), res, this.config.keepAliveMs);
   }
 
   @Post(':id/regenerate')
@@ -110,7 +110,7 @@ export class ConversationsController {
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
   regenerate(@Param('id', uuid) id: string, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
-    sendReply(this.chat.reply(id, { regenerate: true }), formatFor(query), res);
+    sendReply(this.chat.reply(id, { regenerate: true }), formatFor(query), res, this.config.keepAliveMs);
   }
 }
 

@@ -21,6 +21,8 @@ export interface ReplyFormat {
   encode(event: ReplyEvent): WireChunk[];
   /** What closes the body after the last event, if anything. */
   readonly trailer?: string;
+  /** Sent while the stream is quiet; readers skip it (the seed page skips lines of one character). */
+  readonly keepAlive: string;
 }
 
 /** Keep proxies and compression from holding back the stream; stop browsers guessing the type. */
@@ -40,6 +42,7 @@ const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
  * timestamp per answer, the full text last), or an error line. The original page renders it.
  */
 export class FullFormat implements ReplyFormat {
+  readonly keepAlive = '\n';
   private answerTimestamp = '';
   private sentText = false;
 
@@ -69,6 +72,7 @@ export class FullFormat implements ReplyFormat {
  */
 export class DeltaFormat implements ReplyFormat {
   readonly headers = NDJSON_HEADERS;
+  readonly keepAlive = '\n';
   private sentLength = 0;
 
   encode(event: ReplyEvent): WireChunk[] {
@@ -111,6 +115,7 @@ export class UiMessageStreamFormat implements ReplyFormat {
     ...NO_BUFFERING,
   };
   readonly trailer = 'data: [DONE]\n\n';
+  readonly keepAlive = ': keep-alive\n\n'; // an SSE comment
   private sentLength = 0;
   private textId = '';
 

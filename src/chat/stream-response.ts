@@ -14,16 +14,28 @@ export class StreamWriter {
   private readonly queue: { data: string; replaceKey: string | undefined }[] = [];
   private waiting = false;
   private ended = false;
+  private lastWriteAt = performance.now();
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly res: Response,
     headers: Readonly<Record<string, string>>,
+    keepAlive?: { readonly data: string; readonly intervalMs: number },
   ) {
     res.status(200).set(headers);
+    if (keepAlive) {
+      // While the model thinks, a quiet stream would be cut by proxies with idle timeouts.
+      this.keepAliveTimer = setInterval(() => {
+        if (performance.now() - this.lastWriteAt >= keepAlive.intervalMs) this.write(keepAlive.data);
+      }, keepAlive.intervalMs / 2);
+      this.keepAliveTimer.unref();
+      res.once('close', () => clearInterval(this.keepAliveTimer));
+    }
   }
 
   write(data: string, replaceKey?: string): void {
     if (this.ended || this.res.destroyed) return;
+    this.lastWriteAt = performance.now();
     if (!this.waiting) {
       if (!this.res.write(data)) this.waitForDrain();
       return;
@@ -34,6 +46,7 @@ export class StreamWriter {
   }
 
   end(): void {
+    clearInterval(this.keepAliveTimer);
     this.ended = true;
     if (!this.waiting) this.res.end();
   }
@@ -57,9 +70,9 @@ const logger = new Logger('ReplyStream');
  * so a failure before it still gets a proper JSON error; the subscription ends when the client
  * goes away, which aborts the model call behind it.
  */
-export function sendReply(events: Observable<ReplyEvent>, format: ReplyFormat, res: Response): void {
+export function sendReply(events: Observable<ReplyEvent>, format: ReplyFormat, res: Response, keepAliveMs: number): void {
   let writer: StreamWriter | undefined;
-  const open = () => (writer ??= new StreamWriter(res, format.headers));
+  const open = () => (writer ??= new StreamWriter(res, format.headers, { data: format.keepAlive, intervalMs: keepAliveMs }));
   const subscription = events.subscribe({
     next: (event) => {
       const out = open();

@@ -19,6 +19,10 @@ export interface AppConfig {
   readonly maxPromptChars: number;
   /** Budget for the history sent to the model (system prompt excluded), in estimated tokens. */
   readonly contextMaxTokens: number;
+  /** Upstream limits: wait for the first token, wait between tokens, tries before the first token. */
+  readonly upstream: { readonly firstTokenTimeoutMs: number; readonly idleTimeoutMs: number; readonly retries: number };
+  /** An empty line goes out on a stream that has been quiet this long, so idle-timing proxies keep it open. */
+  readonly keepAliveMs: number;
   /** Whether the page loads images from other sites in answers (off: they become links). */
   readonly allowRemoteImages: boolean;
   /** Derived from maxPromptChars: a urlencoded prompt costs up to 9 bytes per character. */
@@ -74,6 +78,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const maxPromptChars = integer('MAX_PROMPT_CHARS', 32_000, 1, 10_000_000);
   const contextMaxTokens = integer('CONTEXT_MAX_TOKENS', 8_000, 100, 10_000_000);
   const allowRemoteImages = boolean('ALLOW_REMOTE_IMAGES', false);
+  const upstream = {
+    firstTokenTimeoutMs: integer('UPSTREAM_FIRST_TOKEN_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    idleTimeoutMs: integer('UPSTREAM_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    retries: integer('UPSTREAM_RETRIES', 2, 0, 10),
+  };
+  const keepAliveMs = integer('KEEPALIVE_INTERVAL_MS', 15_000, 10, 3_600_000);
 
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
@@ -98,6 +108,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxPromptChars,
     contextMaxTokens,
     allowRemoteImages,
+    upstream,
+    keepAliveMs,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
   };
 }

@@ -10,11 +10,15 @@ export interface FakeReply {
   /** Delay before the first delta and between deltas. */
   readonly firstTokenDelayMs?: number;
   readonly tokenDelayMs?: number;
+  /** Per-token delays, overriding the two above. */
+  readonly tokenDelays?: readonly number[];
   /** Answer with this HTTP status and an OpenAI-style error body instead of a stream. */
   readonly status?: number;
   readonly errorMessage?: string;
   /** Destroy the connection after this many deltas, without finishing the stream. */
   readonly dropAfterTokens?: number;
+  /** After this many deltas, send an event whose data is not JSON. */
+  readonly malformedAfterTokens?: number;
 }
 
 export interface RecordedRequest {
@@ -132,11 +136,15 @@ export class FakeOpenAi {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
     for (let i = 0; i < tokens.length; i++) {
-      const delay = i === 0 ? (reply.firstTokenDelayMs ?? reply.tokenDelayMs ?? 0) : (reply.tokenDelayMs ?? 0);
+      const delay = reply.tokenDelays?.[i] ?? (i === 0 ? (reply.firstTokenDelayMs ?? reply.tokenDelayMs ?? 0) : (reply.tokenDelayMs ?? 0));
       if (delay > 0) await sleep(delay);
       if (res.destroyed) return;
       if (reply.dropAfterTokens !== undefined && i >= reply.dropAfterTokens) {
         res.socket?.destroy();
+        return;
+      }
+      if (reply.malformedAfterTokens !== undefined && i >= reply.malformedAfterTokens) {
+        res.end('data: {"id":"broken", "choices": [\n\n');
         return;
       }
       res.write(chunk({ content: tokens[i] }, null));

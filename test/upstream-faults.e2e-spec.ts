@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { readMessages, withTimeout } from './support/database.js';
+import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { ndjson } from './support/streams.js';
+
+describe('upstream faults: retries, timeouts, malformed streams, keep-alive', () => {
+  let fake: FakeOpenAi;
+  let dir: ReturnType<typeof tempDir>;
+  let running: RunningApp | undefined;
+  let databasePath: string;
+
+  beforeEach(async () => {
+    fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
+    dir = tempDir();
+    databasePath = join(dir.path, 'chat.sqlite');
+  });
+
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    await fake.close();
+    dir.remove();
+  });
+
+  const start = async (env: Record<string, string> = {}) => {
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: databasePath, ...env });
+    return running;
+  };
+  const post = async (prompt: string) =>
+    (await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt }) })).text();
+
+  it('retries a 429 and a 500 before the first token, and answers', async () => {
+    await start();
+    fake.enqueue({ status: 429 }, { status: 500 }, { tokens: ['third ', 'time'] });
+    const lines = parseNdjson(await post('please'));
+    expect(lines[0].role).toBe('user');
+    expect(lines.slice(1).every((l) => l.role === 'model')).toBe(true); // no error line
+    expect(lines.at(-1)!.content).toBe('third time');
+    expect(fake.requests).toHaveLength(3);
+    expect(readMessages(databasePath).map((r) => [r.role, r.status])).toEqual([
+      ['user', 'complete'],
+      ['model', 'complete'],
+    ]);
+  });
+
+  it('gives up after UPSTREAM_RETRIES and ends with the error line', async () => {
+    await start({ UPSTREAM_RETRIES: '1' });
+    fake.enqueue({ status: 503 }, { status: 503 }, { tokens: ['never'] });
+    const lines = parseNdjson(await post('please'));
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/HTTP 503/) });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('does not retry once text has arrived', async () => {
+    await start();
+    fake.enqueue({ tokens: wordTokens(10), dropAfterTokens: 3, tokenDelayMs: 5 });
+    const lines = parseNdjson(await post('please'));
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/broke off/) });
+    expect(fake.requests).toHaveLength(1);
+    expect(readMessages(databasePath).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
+  });
+
+  it('does not retry what a retry cannot fix (401, 400)', async () => {
+    await start();
+    fake.enqueue({ status: 401 }, { status: 400, errorMessage: 'bad request' });
+    expect(parseNdjson(await post('one')).at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/API key/) });
+    expect(parseNdjson(await post('two')).at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/HTTP 400/) });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('times out an upstream that sends no first token, and closes its connection', async () => {
+    await start({ UPSTREAM_FIRST_TOKEN_TIMEOUT_MS: '300', UPSTREAM_RETRIES: '0' });
+    fake.enqueue({ tokens: ['late'], firstTokenDelayMs: 10_000 });
+    const lines = parseNdjson(await post('hello?'));
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server sent nothing for 0.3 s.' });
+    await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
+    expect(fake.requests[0].aborted).toBe(true);
+  });
+
+  it('times out an upstream that goes quiet mid-answer, keeping what arrived', async () => {
+    await start({ UPSTREAM_IDLE_TIMEOUT_MS: '300' });
+    fake.enqueue({ tokens: ['fast ', 'start ', 'never'], tokenDelays: [0, 0, 10_000] });
+    const lines = parseNdjson(await post('go'));
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/stopped sending for 0.3 s/) });
+    expect(readMessages(databasePath).at(-1)).toMatchObject({ content: 'fast start ', status: 'error' });
+    expect(fake.requests).toHaveLength(1); // text had arrived: no retry
+  });
+
+  it('ends a malformed upstream stream with an error line, and keeps serving', async () => {
+    await start();
+    fake.enqueue({ tokens: wordTokens(6), malformedAfterTokens: 2 });
+    const lines = parseNdjson(await post('break it'));
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server sent malformed data.' });
+    expect(readMessages(databasePath).at(-1)).toMatchObject({ content: wordTokens(2).join(''), status: 'error' });
+    expect(parseNdjson(await post('again')).at(-1)).toMatchObject({ role: 'model', content: wordTokens(5).join('') });
+  });
+
+  it('sends empty keep-alive lines while the model is quiet, which readers skip', async () => {
+    await start({ KEEPALIVE_INTERVAL_MS: '50' });
+    fake.enqueue({ tokens: ['after ', 'a pause'], firstTokenDelayMs: 500 }, { tokens: ['delta ', 'too'], firstTokenDelayMs: 500 });
+    const body = await post('think first');
+    expect(body).toMatch(/\n\n/); // an empty line went out while waiting
+    // The seed page skips lines of one character or less, then parses the rest.
+    const lines = body.split('\n').filter((l) => l.length > 1).map((l) => JSON.parse(l) as { role: string; content: string });
+    expect(lines[0].role).toBe('user');
+    expect(lines.slice(1).every((l) => l.role === 'model')).toBe(true);
+    expect(lines.at(-1)!.content).toBe('after a pause');
+
+    const conversation = (await (await fetch(`${running!.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
+    const delta = await (
+      await fetch(`${running!.url}/api/conversations/${conversation.id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'think again' }),
+      })
+    ).text();
+    expect(delta).toMatch(/\n\n/);
+    const types = ndjson<{ type: string }>(delta).map((e) => e.type);
+    expect(types[0]).toBe('start');
+    expect(types.at(-1)).toBe('done');
+    expect(types.slice(1, -1).every((t) => t === 'delta')).toBe(true);
+  });
+});
