@@ -1,4 +1,12 @@
-import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { Observable, Subscription, tap } from 'rxjs';
 import { AgentError } from '../agent/agent-error.js';
 import { AgentService, type AnswerProgress } from '../agent/agent.service.js';
@@ -26,9 +34,14 @@ export type ReplySource = { readonly prompt: string } | { readonly regenerate: t
 
 type ReplyPhase = 'starting' | 'answering' | 'finishing' | 'done';
 
+const SHUTDOWN_MESSAGE = 'The server is shutting down; the answer so far is saved. Try again in a moment.';
+
 @Injectable()
-export class ChatService {
+export class ChatService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatService.name);
+  /** Replies in flight, each with the function that ends it early and resolves once it is stored. */
+  private readonly inFlight = new Set<() => Promise<void>>();
+  private shuttingDown = false;
 
   constructor(
     private readonly messages: MessageRepository,
@@ -51,6 +64,9 @@ export class ChatService {
       let replaces: number[] = [];
       let latest: AnswerProgress = { text: '', usage: null };
       let answering: Subscription | undefined;
+      let stopRequested = false;
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => (settle = resolve));
 
       const store = (outcome: Omit<AnswerOutcome, 'content' | 'usage'>) =>
         this.messages.finishAnswer(
@@ -60,22 +76,36 @@ export class ChatService {
           outcome.status === 'complete' ? replaces : [],
         );
 
-      const finish = (error?: AgentError) => {
+      /** Stores the answer as it ends, tells the client (done, or an error line), and completes. */
+      const finish = (ending: 'complete' | { status: 'error' | 'interrupted'; message: string }) => {
         phase = 'finishing';
-        store(error ? { status: 'error', error: error.message } : { status: 'complete' })
+        const failure = ending === 'complete' ? undefined : ending;
+        store(failure ? { status: failure.status, error: failure.message } : { status: 'complete' })
           .then(
             (stored) =>
-              subscriber.next(error ? { type: 'error', message: error.message, answer: stored } : { type: 'done', answer: stored }),
+              subscriber.next(failure ? { type: 'error', message: failure.message, answer: stored } : { type: 'done', answer: stored }),
             (storeError: unknown) => {
               this.logger.error(`Could not store an answer: ${String(storeError)}`);
-              subscriber.next({ type: 'error', message: error?.message ?? 'The answer could not be saved.', answer: answer! });
+              subscriber.next({ type: 'error', message: failure?.message ?? 'The answer could not be saved.', answer: answer! });
             },
           )
           .finally(() => {
             phase = 'done';
+            settle();
             subscriber.complete();
           });
       };
+
+      /** On shutdown: end the answer now, with what arrived, and say so. */
+      const stopForShutdown = (): Promise<void> => {
+        stopRequested = true;
+        if (phase === 'answering') {
+          answering?.unsubscribe();
+          finish({ status: 'interrupted', message: SHUTDOWN_MESSAGE });
+        }
+        return phase === 'done' ? Promise.resolve() : settled;
+      };
+      this.inFlight.add(stopForShutdown);
 
       const interrupted = () =>
         store({ status: 'interrupted' }).catch((error: unknown) =>
@@ -83,6 +113,7 @@ export class ChatService {
         );
 
       const start = async () => {
+        if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
         if (!(await this.conversations.find(conversationId))) {
           throw new NotFoundException(`Conversation ${conversationId} not found`);
         }
@@ -107,6 +138,7 @@ export class ChatService {
           estimateTokens(m.content),
         );
         if (subscriber.closed) return void interrupted();
+        if (stopRequested) return finish({ status: 'interrupted', message: SHUTDOWN_MESSAGE });
 
         phase = 'answering';
         answering = this.agent
@@ -119,9 +151,9 @@ export class ChatService {
             next: ({ text }) => subscriber.next({ type: 'text', text }),
             error: (error: AgentError) => {
               this.logger.warn(`Model call failed: ${error.message} (${describeCause(error)})`);
-              finish(error);
+              finish({ status: 'error', message: error.message });
             },
-            complete: () => finish(),
+            complete: () => finish('complete'),
           });
       };
 
@@ -131,12 +163,24 @@ export class ChatService {
       });
 
       return () => {
-        if (phase !== 'answering') return;
+        this.inFlight.delete(stopForShutdown);
+        if (phase === 'starting' || phase === 'done') return settle();
+        if (phase === 'finishing') return; // finish() settles once stored
         phase = 'done';
         answering?.unsubscribe();
-        void interrupted();
+        void interrupted().finally(settle);
       };
     });
+  }
+
+  /**
+   * SIGTERM (or app.close()): refuse new answers, end those in flight with an error line and
+   * their partial text stored as `interrupted`; the database closes after this resolves.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.inFlight.size > 0) this.logger.log(`Shutting down: ending ${this.inFlight.size} answer(s) in flight`);
+    await Promise.all([...this.inFlight].map((stop) => stop()));
   }
 
   /** The seed's history: ndjson chunks, a page of rows at a time, messages with text only. */
