@@ -170,5 +170,6 @@ export class FakeOpenAi {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  // Unref'd: a reply told to hang must not keep the test process alive after the test.
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
