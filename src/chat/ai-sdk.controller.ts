@@ -4,8 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Response } from 'express';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ChatService } from './chat.service.js';
-import { ConversationsService } from './conversations.service.js';
+import { ChatService, type ReplySource } from './chat.service.js';
 import { AiSdkChatDto, type UiMessage } from './dto/ai-sdk-chat.dto.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { UiMessageStreamFormat } from './reply-formats.js';
@@ -29,7 +28,6 @@ const CHAT_ID_NAMESPACE = '6f1c3a52-93e4-4c1d-9a5e-0b7d2e4f8a61';
 export class AiSdkController {
   constructor(
     private readonly chat: ChatService,
-    private readonly conversations: ConversationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,16 +39,15 @@ export class AiSdkController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
-  async chatStream(@Body() body: AiSdkChatDto, @Res() res: Response): Promise<void> {
+  chatStream(@Body() body: AiSdkChatDto, @Res() res: Response): void {
     const conversationId = conversationIdFor(body.id);
-    if (body.trigger === 'regenerate-message') {
-      await this.conversations.ensure(conversationId);
-      return sendReply(this.chat.reply(conversationId, { regenerate: true }), new UiMessageStreamFormat(), res, this.config.keepAliveMs);
+    let source: ReplySource = { regenerate: true };
+    if (body.trigger !== 'regenerate-message') {
+      source = { prompt: lastUserText(body.messages) };
+      assertPromptFits(source.prompt, this.config.maxPromptChars);
     }
-    const prompt = lastUserText(body.messages);
-    assertPromptFits(prompt, this.config.maxPromptChars);
-    await this.conversations.ensure(conversationId);
-    sendReply(this.chat.reply(conversationId, { prompt }), new UiMessageStreamFormat(), res, this.config.keepAliveMs);
+    const events = this.chat.reply(conversationId, source, { createConversation: true });
+    sendReply(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }
 }
 

@@ -6,7 +6,6 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DEFAULT_CONVERSATION_ID } from '../persistence/message.repository.js';
 import { SeedLineSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
-import { ConversationsService } from './conversations.service.js';
 import { PromptDto } from './dto/prompt.dto.js';
 import { sendReply, writeChunks } from './stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
@@ -21,7 +20,6 @@ import { SameOriginGuard } from './same-origin.guard.js';
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
-    private readonly conversations: ConversationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -45,9 +43,9 @@ export class ChatController {
   @ApiBody({ type: PromptDto })
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
-  async post(@Body() body: PromptDto, @Res() res: Response): Promise<void> {
+  post(@Body() body: PromptDto, @Res() res: Response): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    await this.conversations.ensure(DEFAULT_CONVERSATION_ID);
-    sendReply(this.chat.reply(DEFAULT_CONVERSATION_ID, { prompt: body.prompt }), new FullFormat(), res, this.config.keepAliveMs);
+    const events = this.chat.reply(DEFAULT_CONVERSATION_ID, { prompt: body.prompt }, { createConversation: true });
+    sendReply(events, new FullFormat(), res, this.config.keepAliveMs);
   }
 }

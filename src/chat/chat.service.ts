@@ -32,6 +32,11 @@ export type ReplyEvent =
 
 export type ReplySource = { readonly prompt: string } | { readonly regenerate: true };
 
+export interface ReplyOptions {
+  /** Create the conversation if it does not exist (the seed's default one, AI SDK chat ids) instead of a 404. */
+  readonly createConversation?: boolean;
+}
+
 type ReplyPhase = 'starting' | 'answering' | 'finishing' | 'done';
 
 const SHUTDOWN_MESSAGE = 'The server is shutting down; the answer so far is saved. Try again in a moment.';
@@ -57,7 +62,7 @@ export class ChatService implements BeforeApplicationShutdown {
    * `interrupted`. Fails before its first event with an HttpException (unknown conversation,
    * nothing to regenerate) or a storage error.
    */
-  reply(conversationId: string, source: ReplySource): Observable<ReplyEvent> {
+  reply(conversationId: string, source: ReplySource, options: ReplyOptions = {}): Observable<ReplyEvent> {
     return new Observable<ReplyEvent>((subscriber) => {
       let phase: ReplyPhase = 'starting';
       let answer: MessageEntity | undefined;
@@ -114,7 +119,8 @@ export class ChatService implements BeforeApplicationShutdown {
 
       const start = async () => {
         if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
-        if (!(await this.conversations.find(conversationId))) {
+        if (options.createConversation) await this.conversations.ensure(conversationId);
+        else if (!(await this.conversations.find(conversationId))) {
           throw new NotFoundException(`Conversation ${conversationId} not found`);
         }
         let prompt: MessageEntity;

@@ -15,10 +15,6 @@ export class ConversationsService {
     return this.conversations.create(title?.trim() || null);
   }
 
-  ensure(id: string): Promise<ConversationEntity> {
-    return this.conversations.ensure(id);
-  }
-
   async list(limit: number, cursor?: string): Promise<ConversationPage> {
     try {
       return await this.conversations.list(limit, cursor);
