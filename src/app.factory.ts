@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
@@ -18,6 +19,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ...(options.logger !== undefined && { logger: options.logger }),
   });
   app.disable('x-powered-by');
+  // Security headers on every response; the page's Content-Security-Policy comes from StaticModule.
+  app.use(helmet({ contentSecurityPolicy: false }));
+  // CORS stays closed (no headers: browsers keep other sites out) unless CORS_ORIGINS lists origins.
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600 });
   app.set('trust proxy', false);
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false });

@@ -1,22 +1,26 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 /**
  * Refuses state-changing requests a browser makes on behalf of another site (CSRF): the
  * seed's POST takes a simple form, which any page could otherwise submit to this server.
- * Clients that are not browsers send no Origin and pass.
+ * Clients that are not browsers send no Origin and pass; so do the origins CORS_ORIGINS lists.
  */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 @Injectable()
 export class SameOriginGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
     if (SAFE_METHODS.has(req.method)) return true;
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.config.corsOrigins.includes(origin)) return true;
     if (req.headers['sec-fetch-site'] === 'cross-site') {
       throw new ForbiddenException('Cross-site requests are not accepted');
     }
-    const origin = req.headers.origin;
     if (origin === undefined) return true;
     if (!sameHost(origin, req.headers.host)) {
       throw new ForbiddenException(`Cross-site requests are not accepted: Origin ${origin} is not this server`);

@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: url }, cwd).database).toEqual(expected);
   });
 
+  it('reads CORS_ORIGINS as a list of origins', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173/' }, cwd).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:5173',
+    ]);
+    expect(loadConfig({}, cwd).corsOrigins).toEqual([]);
+  });
+
   it('keeps SYSTEM_PROMPT as given', () => {
     expect(loadConfig({ SYSTEM_PROMPT: 'Be brief.' }, cwd).systemPrompt).toBe('Be brief.');
   });
@@ -56,6 +64,10 @@ describe('loadConfig', () => {
     [{ OPENAI_BASE_URL: 'localhost:11434' }, 'OPENAI_BASE_URL'],
     [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
+    [{ ALLOW_REMOTE_IMAGES: 'maybe' }, 'ALLOW_REMOTE_IMAGES'],
+    [{ UPSTREAM_RETRIES: '11' }, 'UPSTREAM_RETRIES'],
   ])('refuses %p with a message naming %s', (env, name) => {
     expect(() => loadConfig(env, cwd)).toThrow(ConfigError);
     expect(() => loadConfig(env, cwd)).toThrow(new RegExp(`\\b${name}\\b`));

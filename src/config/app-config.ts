@@ -23,6 +23,8 @@ export interface AppConfig {
   readonly upstream: { readonly firstTokenTimeoutMs: number; readonly idleTimeoutMs: number; readonly retries: number };
   /** An empty line goes out on a stream that has been quiet this long, so idle-timing proxies keep it open. */
   readonly keepAliveMs: number;
+  /** Origins (scheme://host[:port]) allowed to call the API from a browser; empty: same origin only. */
+  readonly corsOrigins: readonly string[];
   /** Whether the page loads images from other sites in answers (off: they become links). */
   readonly allowRemoteImages: boolean;
   /** Derived from maxPromptChars: a urlencoded prompt costs up to 9 bytes per character. */
@@ -83,6 +85,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     idleTimeoutMs: integer('UPSTREAM_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     retries: integer('UPSTREAM_RETRIES', 2, 0, 10),
   };
+  const corsOrigins = (value('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      try {
+        const url = new URL(origin);
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin.replace(/\/$/, '')) return url.origin;
+      } catch {
+        // reported below
+      }
+      problems.push(`CORS_ORIGINS must list origins like https://app.example.com, comma-separated (got ${JSON.stringify(origin)})`);
+      return origin;
+    });
   const keepAliveMs = integer('KEEPALIVE_INTERVAL_MS', 15_000, 10, 3_600_000);
 
   const apiKey = value('OPENAI_API_KEY');
@@ -110,6 +126,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowRemoteImages,
     upstream,
     keepAliveMs,
+    corsOrigins,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
   };
 }
