@@ -183,7 +183,6 @@ async function answer(path: string, body: unknown): Promise<void> {
   };
   const onEvent = (event: StreamEvent) => {
     if (event.type === 'start') {
-      const wasNear = nearBottom();
       if (event.userMessage && path.endsWith('/messages')) {
         const userElement = messageElement(event.userMessage);
         fill(userElement, event.userMessage);
@@ -192,7 +191,7 @@ async function answer(path: string, body: unknown): Promise<void> {
       answerElement = messageElement({ role: 'model', status: 'streaming', timestamp: '' });
       answerElement.setAttribute('aria-busy', 'true');
       log.append(answerElement);
-      followIfNear(wasNear || true);
+      log.scrollTop = log.scrollHeight; // the user just asked: show the answer starting, wherever they were
     } else if (event.type === 'delta') {
       text += event.text;
       // Only the message being written re-renders, at most once a frame.

@@ -1,13 +1,14 @@
 import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
+import type { ReplyEvent } from './chat.service.js';
+import { messageJson, usageJson } from './message-json.js';
+
 /** One line of the seed's ndjson: a message as the original example's page renders it. */
 export interface ChatLine {
   readonly role: 'user' | 'model' | 'error';
   readonly timestamp: string;
   readonly content: string;
 }
-import type { ReplyEvent } from './chat.service.js';
-import { messageJson, usageJson } from './message-json.js';
 
 /** A chunk of the response body; chunks with the same replaceKey supersede each other while waiting for a slow client. */
 export interface WireChunk {
@@ -25,11 +26,10 @@ export interface ReplyFormat {
   readonly keepAlive: string;
 }
 
-/** Keep proxies and compression from holding back the stream; stop browsers guessing the type. */
+/** Keep proxies and compression from holding back the stream (helmet adds nosniff to every response). */
 const NO_BUFFERING = {
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
-  'X-Content-Type-Options': 'nosniff',
 } as const;
 
 export const SEED_HEADERS = { 'Content-Type': 'text/plain; charset=utf-8', ...NO_BUFFERING } as const;
@@ -42,11 +42,10 @@ const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
  * timestamp per answer, the full text last), or an error line. The original page renders it.
  */
 export class FullFormat implements ReplyFormat {
+  readonly headers = SEED_HEADERS;
   readonly keepAlive = '\n';
   private answerTimestamp = '';
   private sentText = false;
-
-  constructor(readonly headers: Readonly<Record<string, string>> = SEED_HEADERS) {}
 
   encode(event: ReplyEvent): WireChunk[] {
     switch (event.type) {
@@ -73,7 +72,7 @@ export class FullFormat implements ReplyFormat {
 export class DeltaFormat implements ReplyFormat {
   readonly headers = NDJSON_HEADERS;
   readonly keepAlive = '\n';
-  private sentLength = 0;
+  private readonly delta = new TextDelta();
 
   encode(event: ReplyEvent): WireChunk[] {
     switch (event.type) {
@@ -89,8 +88,7 @@ export class DeltaFormat implements ReplyFormat {
           },
         ];
       case 'text': {
-        const text = event.text.slice(this.sentLength);
-        this.sentLength = event.text.length;
+        const text = this.delta.next(event.text);
         return text ? [{ data: line({ type: 'delta', text }) }] : [];
       }
       case 'done': {
@@ -116,7 +114,7 @@ export class UiMessageStreamFormat implements ReplyFormat {
   };
   readonly trailer = 'data: [DONE]\n\n';
   readonly keepAlive = ': keep-alive\n\n'; // an SSE comment
-  private sentLength = 0;
+  private readonly delta = new TextDelta();
   private textId = '';
 
   encode(event: ReplyEvent): WireChunk[] {
@@ -126,8 +124,7 @@ export class UiMessageStreamFormat implements ReplyFormat {
         this.textId = `text-${event.answer.id}`;
         return [sse({ type: 'start', messageId: String(event.answer.id) }), sse({ type: 'text-start', id: this.textId })];
       case 'text': {
-        const delta = event.text.slice(this.sentLength);
-        this.sentLength = event.text.length;
+        const delta = this.delta.next(event.text);
         return delta ? [sse({ type: 'text-delta', id: this.textId, delta })] : [];
       }
       case 'done':
@@ -135,6 +132,17 @@ export class UiMessageStreamFormat implements ReplyFormat {
       case 'error':
         return [sse({ type: 'text-end', id: this.textId }), sse({ type: 'error', errorText: event.message })];
     }
+  }
+}
+
+/** The new part of a cumulative text: what arrived since the last call. */
+class TextDelta {
+  private sentLength = 0;
+
+  next(text: string): string {
+    const delta = text.slice(this.sentLength);
+    this.sentLength = text.length;
+    return delta;
   }
 }
 

@@ -24,7 +24,8 @@ export class ConversationRepository {
     return this.dataSource.getRepository(ConversationEntity);
   }
 
-  create(title: string | null, id: string = randomUUID()): Promise<ConversationEntity> {
+  create(title: string | null): Promise<ConversationEntity> {
+    const id = randomUUID();
     const now = nextTimestamp();
     return this.writes.run(() => this.conversations.save(this.conversations.create({ id, title, createdAt: now, updatedAt: now })));
   }

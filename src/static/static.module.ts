@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import express from 'express';
@@ -8,7 +9,10 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 /** `public/`, beside `src/` and `dist/`: the same relative path from either. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
-/** Same-origin only: the page runs only its own scripts, loads nothing from elsewhere, and nothing may frame it. */
+/**
+ * Same-origin only: the page runs only its own scripts, loads nothing from elsewhere, and nothing
+ * may frame it. (helmet sets the other security headers on every response.)
+ */
 export function pageSecurityHeaders(allowRemoteImages: boolean): Record<string, string> {
   return {
     'Content-Security-Policy': [
@@ -22,8 +26,6 @@ export function pageSecurityHeaders(allowRemoteImages: boolean): Record<string, 
       "form-action 'self'",
       "frame-ancestors 'none'",
     ].join('; '),
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
   };
 }
 
@@ -55,7 +57,7 @@ export class StaticModule implements OnModuleInit {
  * bundle is made here when it is missing (esbuild is a dev dependency, so this needs a dev install).
  */
 async function ensurePageBuilt(): Promise<void> {
-  if (existsSync(fileURLToPath(new URL('build/app.js', `file://${PUBLIC_DIR}/`)))) return;
+  if (existsSync(join(PUBLIC_DIR, 'build', 'app.js'))) return;
   const logger = new Logger('StaticModule');
   const script = new URL('../../scripts/build-page.mjs', import.meta.url).href;
   try {
