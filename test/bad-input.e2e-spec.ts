@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages } from './support/database.js';
+import { type TestDatabase, testDatabase } from './support/database.js';
 import { FakeOpenAi } from './support/fake-openai.js';
 
 const MAX_PROMPT_CHARS = 1000;
@@ -9,15 +8,15 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp;
-  let databasePath: string;
+  let db: TestDatabase;
 
   beforeAll(async () => {
     fake = await FakeOpenAi.start();
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
+    db = await testDatabase(dir.path);
     running = await startApp({
       OPENAI_BASE_URL: fake.baseURL,
-      DATABASE_URL: databasePath,
+      DATABASE_URL: db.url,
       MAX_PROMPT_CHARS: String(MAX_PROMPT_CHARS),
     });
   });
@@ -25,6 +24,7 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
   afterAll(async () => {
     await running.close();
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
@@ -63,7 +63,7 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     expect(text).not.toMatch(/\n\s+at |node_modules|\.ts:\d/);
     const body = JSON.parse(text) as { statusCode: number; error: string; message: string };
     expect(body).toEqual({ statusCode: status, error: expect.any(String), message: expect.stringMatching(message) });
-    expect(readMessages(databasePath)).toEqual([]);
+    expect((await db.readMessages())).toEqual([]);
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -78,7 +78,7 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     });
     expect(sameOrigin.status).toBe(200);
     await sameOrigin.text();
-    expect(readMessages(databasePath).filter((r) => r.role === 'user')).toHaveLength(2);
+    expect((await db.readMessages()).filter((r) => r.role === 'user')).toHaveLength(2);
   });
 
   it('answers unknown routes with the same JSON error shape', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages } from './support/database.js';
+import { type TestDatabase, testDatabase } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,7 +22,7 @@ describeInBrowser('the chat page in Chromium', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp;
-  let databasePath: string;
+  let db: TestDatabase;
   let profile: string;
   let context: BrowserContext;
   let page: Page;
@@ -32,8 +32,8 @@ describeInBrowser('the chat page in Chromium', () => {
   beforeAll(async () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(8), tokenDelayMs: 5 });
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath, UPSTREAM_RETRIES: '0' });
+    db = await testDatabase(dir.path);
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0' });
     profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -66,6 +66,7 @@ describeInBrowser('the chat page in Chromium', () => {
     await context?.close();
     await running?.close();
     await fake?.close();
+    await db?.drop();
     dir?.remove();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
@@ -165,7 +166,7 @@ describeInBrowser('the chat page in Chromium', () => {
     const shown = (await lastAnswer().textContent()) ?? '';
     expect(shown).toMatch(/^w0 w1 w2/);
     expect(shown).not.toContain('w299');
-    const stored = readMessages(databasePath).filter((r) => r.role === 'model').at(-1)!;
+    const stored = (await db.readMessages()).filter((r) => r.role === 'model').at(-1)!;
     expect(stored.status).toBe('interrupted');
   }, 60_000);
 
@@ -231,7 +232,8 @@ describeInBrowser('the chat page in Chromium', () => {
 
   it('says when the offline model answers', async () => {
     expect(await page.locator('#offline-banner').isHidden()).toBe(true);
-    const offline = await startApp({ DATABASE_URL: join(dir.path, 'offline.sqlite'), OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+    const offlineDb = await testDatabase(dir.path, 'offline');
+    const offline = await startApp({ DATABASE_URL: offlineDb.url, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
     try {
       const other = await context.newPage();
       await context.route(`${offline.url}/**`, (route) => route.continue());
@@ -241,6 +243,7 @@ describeInBrowser('the chat page in Chromium', () => {
       await other.close();
     } finally {
       await offline.close();
+      await offlineDb.drop();
     }
   });
 });

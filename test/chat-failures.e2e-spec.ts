@@ -1,25 +1,25 @@
-import { join } from 'node:path';
 import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages, waitForMessages, withTimeout } from './support/database.js';
+import { type TestDatabase, testDatabase, waitForMessages, withTimeout } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 
 describe('failures on the way: client leaves, upstream fails', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp;
-  let databasePath: string;
+  let db: TestDatabase;
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
+    db = await testDatabase(dir.path);
     // Retries are covered in upstream-faults; here one failure must reach the client.
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath, UPSTREAM_RETRIES: '0' });
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0' });
   });
 
   afterEach(async () => {
     await running.close();
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
@@ -44,7 +44,7 @@ describe('failures on the way: client leaves, upstream fails', () => {
     await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
     expect(fake.requests[0].aborted).toBe(true);
 
-    const rows = await waitForMessages(databasePath, (r) => r.length === 2);
+    const rows = await waitForMessages(db, (r) => r.length === 2);
     expect(rows[0]).toMatchObject({ role: 'user', content: 'long answer please', status: 'complete' });
     expect(rows[1]).toMatchObject({ role: 'model', status: 'interrupted', model: 'fake-model' });
     // Everything that arrived is kept: at least what the client saw, never the whole answer.
@@ -66,7 +66,7 @@ describe('failures on the way: client leaves, upstream fails', () => {
     abort.abort();
     await withTimeout(upstream.closed, 1000, 'upstream connection closing');
     expect(upstream.aborted).toBe(true);
-    const rows = await waitForMessages(databasePath, (r) => r.length === 2);
+    const rows = await waitForMessages(db, (r) => r.length === 2);
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'quick exit', 'complete'],
       ['model', '', 'interrupted'],
@@ -86,7 +86,7 @@ describe('failures on the way: client leaves, upstream fails', () => {
     expect(lines[1].content).not.toContain('internal details');
     expect(lines[1].content).not.toMatch(/\n\s+at /);
 
-    const rows = readMessages(databasePath);
+    const rows = (await db.readMessages());
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'will fail', 'complete'],
       ['model', '', 'error'],
@@ -111,7 +111,7 @@ describe('failures on the way: client leaves, upstream fails', () => {
     const modelLines = lines.filter((l) => l.role === 'model');
     expect(modelLines.at(-1)!.content).toBe(tokens.slice(0, 8).join(''));
 
-    const rows = readMessages(databasePath);
+    const rows = (await db.readMessages());
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'drop it', 'complete'],
       ['model', tokens.slice(0, 8).join(''), 'error'],
@@ -120,10 +120,10 @@ describe('failures on the way: client leaves, upstream fails', () => {
 
   it('ends with an error line when the model server cannot be reached', async () => {
     await running.close();
-    running = await startApp({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', DATABASE_URL: databasePath });
+    running = await startApp({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', DATABASE_URL: db.url });
     const lines = parseNdjson(await (await post('anyone there?')).text());
     expect(lines.map((l) => l.role)).toEqual(['user', 'error']);
     expect(lines[1].content).toMatch(/Could not reach the model server/);
-    expect(readMessages(databasePath).map((r) => r.content)).toContain('anyone there?');
+    expect((await db.readMessages()).map((r) => r.content)).toContain('anyone there?');
   });
 });

@@ -1,27 +1,27 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { type ChatLineJson, parseNdjson, readTimedChunks, type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages } from './support/database.js';
+import { type TestDatabase, testDatabase } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 
 describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstream', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp;
-  let databasePath: string;
+  let db: TestDatabase;
   let env: Record<string, string>;
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
-    env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath };
+    db = await testDatabase(dir.path);
+    env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url };
     running = await startApp(env);
   });
 
   afterEach(async () => {
     await running.close();
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
@@ -128,7 +128,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     expect(new Set(timestamps).size).toBe(4);
     expect([...timestamps].sort()).toEqual(timestamps);
 
-    const rows = readMessages(databasePath);
+    const rows = (await db.readMessages());
     expect(rows.map((r) => [r.role, r.status, r.model])).toEqual([
       ['user', 'complete', null],
       ['model', 'complete', 'fake-model'],
@@ -171,12 +171,12 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
   it('marks an answer a crash left `streaming` as interrupted at the next start', async () => {
     await (await postForm('before the crash')).text();
     await running.close();
-    // What a kill -9 mid-answer leaves behind: the answer's row, still marked streaming.
-    const db = new Database(databasePath);
-    db.prepare(`UPDATE messages SET status = 'streaming', content = 'half an' WHERE role = 'model'`).run();
-    db.close();
+    // What a kill -9 mid-answer leaves behind: the answer's row, still marked streaming by a writer now gone.
+    await db.execute([
+      { sql: `UPDATE messages SET status = 'streaming', content = 'half an', instance_id = ? WHERE role = 'model'`, params: [randomUUID()] },
+    ]);
     running = await startApp(env);
-    expect(readMessages(databasePath).map((r) => [r.role, r.content, r.status])).toEqual([
+    expect((await db.readMessages()).map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'before the crash', 'complete'],
       ['model', 'half an', 'interrupted'],
     ]);

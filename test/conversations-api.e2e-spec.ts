@@ -1,9 +1,7 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
 import { MessageRepository } from '../src/persistence/message.repository.js';
 import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages } from './support/database.js';
+import { type TestDatabase, testDatabase } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 import { type ConversationJson, type DeltaEvent, type MessageJson, ndjson } from './support/streams.js';
 
@@ -13,16 +11,16 @@ describe('conversations API', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp;
-  let databasePath: string;
+  let db: TestDatabase;
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(6) });
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
+    db = await testDatabase(dir.path);
     running = await startApp({
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_MODEL: 'fake-model',
-      DATABASE_URL: databasePath,
+      DATABASE_URL: db.url,
       CONTEXT_MAX_TOKENS: String(CONTEXT_MAX_TOKENS),
       UPSTREAM_RETRIES: '0', // retries are covered in upstream-faults
     });
@@ -31,6 +29,7 @@ describe('conversations API', () => {
   afterEach(async () => {
     await running.close();
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
@@ -68,7 +67,7 @@ describe('conversations API', () => {
       expect((await api('DELETE', `/api/conversations/${conversation.id}`)).status).toBe(204);
       expect((await api('GET', `/api/conversations/${conversation.id}`)).status).toBe(404);
       expect((await api('DELETE', `/api/conversations/${conversation.id}`)).status).toBe(404);
-      expect(readMessages(databasePath)).toEqual([]);
+      expect((await db.readMessages())).toEqual([]);
     });
 
     it('titles an untitled conversation after its first prompt: first line, trimmed', async () => {
@@ -197,7 +196,7 @@ describe('conversations API', () => {
       expect(message).toMatchObject({ id: events[0].messageId, role: 'model', status: 'complete', model: 'fake-model' });
       expect(message).not.toHaveProperty('content'); // the deltas carried it
       expect(done.usage).toEqual({ promptTokens: expect.any(Number), completionTokens: tokens.length });
-      const stored = readMessages(databasePath).find((r) => r.id === message.id)!;
+      const stored = (await db.readMessages()).find((r) => r.id === message.id)!;
       expect(stored.content).toBe(tokens.join(''));
       expect(stored.completion_tokens).toBe(tokens.length);
       expect(stored.prompt_tokens).toBe(done.usage!.promptTokens);
@@ -343,29 +342,27 @@ describe('conversations API', () => {
 
   describe('bounded context and lean reads', () => {
     /** Stores `turns` exchanges directly in the file, as a long-lived conversation would have them. */
-    function seedTurns(conversationId: string, turns: number): void {
-      const db = new Database(databasePath);
-      const insert = db.prepare(
-        `INSERT INTO messages (conversation_id, role, content, status, timestamp, created_at, model)
-         VALUES (?, ?, ?, 'complete', ?, ?, ?)`,
-      );
-      db.transaction(() => {
-        for (let i = 0; i < turns; i++) {
-          const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString().replace('Z', '000Z');
-          insert.run(conversationId, 'user', `question ${i} ${'x'.repeat(150)}`, stamp, stamp, null);
-          insert.run(conversationId, 'model', `answer ${i} ${'y'.repeat(250)}`, stamp, stamp, 'fake-model');
-        }
-      })();
-      db.close();
+    async function seedTurns(conversationId: string, turns: number): Promise<void> {
+      const insert = `INSERT INTO messages (conversation_id, role, content, status, timestamp, created_at, model)
+         VALUES (?, ?, ?, 'complete', ?, ?, ?), (?, ?, ?, 'complete', ?, ?, ?)`;
+      const statements = [];
+      for (let i = 0; i < turns; i++) {
+        const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString().replace('Z', '000Z');
+        statements.push({
+          sql: insert,
+          params: [conversationId, 'user', `question ${i} ${'x'.repeat(150)}`, stamp, stamp, null, conversationId, 'model', `answer ${i} ${'y'.repeat(250)}`, stamp, stamp, 'fake-model'],
+        });
+      }
+      await db.execute(statements);
     }
     const estimate = (content: string) => Math.ceil(Buffer.byteLength(content) / 4) + 4;
 
     it('after 2,000 turns the model gets the newest messages within the budget, and the POST reads no more rows than that', async () => {
       const repository = running.app.get(MessageRepository);
       const long = await create('long');
-      seedTurns(long.id, 2000);
+      await seedTurns(long.id, 2000);
       const short = await create('short');
-      seedTurns(short.id, 5);
+      await seedTurns(short.id, 5);
 
       const before = repository.rowsRead;
       await ask(long.id, 'the newest question');
@@ -394,7 +391,7 @@ describe('conversations API', () => {
     it('GET /chat/ streams a long history completely, in order', async () => {
       await api('GET', '/chat/'); // nothing yet
       await fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'create the default conversation' }) }).then((r) => r.text());
-      seedTurns('00000000-0000-0000-0000-000000000000', 1200);
+      await seedTurns('00000000-0000-0000-0000-000000000000', 1200);
       const response = await fetch(`${running.url}/chat/`);
       const lines = ndjson<{ role: string; content: string }>(await response.text());
       expect(lines).toHaveLength(2 + 2400);

@@ -1,19 +1,21 @@
-import { join } from 'node:path';
 import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages } from './support/database.js';
+import { type TestDatabase, testDatabase } from './support/database.js';
 
 describe('no setup: the built-in offline model', () => {
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp;
+  let db: TestDatabase;
 
   beforeAll(async () => {
     dir = tempDir();
     // No OPENAI_* variables at all, as on a fresh clone.
-    running = await startApp({ DATABASE_URL: join(dir.path, 'chat.sqlite'), OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+    db = await testDatabase(dir.path);
+    running = await startApp({ DATABASE_URL: db.url, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
   });
 
   afterAll(async () => {
     await running.close();
+    await db.drop();
     dir.remove();
   });
 
@@ -30,7 +32,7 @@ describe('no setup: the built-in offline model', () => {
     expect(answer).toMatch(/^\*\*Offline model\.\*\*/);
     expect(answer).toContain('> Hello offline');
     expect(answer).toContain('OPENAI_API_KEY');
-    const rows = readMessages(join(dir.path, 'chat.sqlite'));
+    const rows = await db.readMessages();
     expect(rows.map((r) => [r.role, r.status, r.model])).toEqual([
       ['user', 'complete', null],
       ['model', 'complete', 'offline'],

@@ -1,31 +1,31 @@
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { parseNdjson, tempDir } from './support/app-harness.js';
 import { type AppProcess, startBuiltApp } from './support/built-app.js';
-import { readMessages, withTimeout } from './support/database.js';
+import { type TestDatabase, testDatabase, withTimeout } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 
 /** The built app in its own process, stopped with real signals: SIGTERM drains, SIGKILL loses nothing stored. */
 describe('dist/main.js under SIGTERM and SIGKILL', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
-  let databasePath: string;
+  let db: TestDatabase;
   let app: AppProcess | undefined;
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
+    db = await testDatabase(dir.path);
   });
 
   afterEach(async () => {
     await app?.stop();
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
   const start = async () =>
-    (app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: databasePath, UPSTREAM_RETRIES: '0' }));
+    (app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0' }));
 
   /** Starts a slow answer and resolves once a few model lines have arrived, with the reader and text so far. */
   async function slowAnswerUnderway(url: string, prompt: string) {
@@ -63,7 +63,7 @@ describe('dist/main.js under SIGTERM and SIGKILL', () => {
     await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
     expect(fake.requests[0].aborted).toBe(true);
 
-    const rows = readMessages(databasePath);
+    const rows = (await db.readMessages());
     expect(rows.map((r) => [r.role, r.status])).toEqual([
       ['user', 'complete'],
       ['model', 'interrupted'],
@@ -82,14 +82,14 @@ describe('dist/main.js under SIGTERM and SIGKILL', () => {
     await exited;
 
     const second = await start();
-    const rows = readMessages(databasePath);
+    const rows = (await db.readMessages());
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'completed question', 'complete'],
       ['model', wordTokens(5).join(''), 'complete'],
       ['user', 'in flight', 'complete'],
       ['model', '', 'interrupted'],
     ]);
-    expect(second.log()).toMatch(/Marked 1 answer\(s\) cut off by a previous stop as interrupted/);
+    expect(second.log()).toMatch(/Marked 1 answer\(s\) cut off by a stopped server as interrupted/);
     // It opens cleanly and serves: the history shows every message with text, and new prompts work.
     const history = parseNdjson(await (await fetch(`${second.url}/chat/`)).text());
     expect(history.map((m) => m.content)).toEqual(['completed question', wordTokens(5).join(''), 'in flight']);

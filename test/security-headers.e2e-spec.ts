@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { type TestDatabase, testDatabase } from './support/database.js';
 import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
 import { FakeOpenAi } from './support/fake-openai.js';
 
@@ -6,21 +6,24 @@ describe('security headers and CORS', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp | undefined;
+  let db: TestDatabase;
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start({ tokens: ['ok'] });
     dir = tempDir();
+    db = await testDatabase(dir.path);
   });
 
   afterEach(async () => {
     await running?.close();
     running = undefined;
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
   const start = async (env: Record<string, string> = {}) =>
-    (running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: join(dir.path, 'chat.sqlite'), ...env }));
+    (running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: db.url, ...env }));
 
   const preflight = (url: string, origin: string) =>
     fetch(`${url}/api/conversations`, {

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { readMessages, withTimeout } from './support/database.js';
+import { type TestDatabase, testDatabase, withTimeout } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 import { ndjson } from './support/streams.js';
 
@@ -8,23 +7,24 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
   let running: RunningApp | undefined;
-  let databasePath: string;
+  let db: TestDatabase;
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
     dir = tempDir();
-    databasePath = join(dir.path, 'chat.sqlite');
+    db = await testDatabase(dir.path);
   });
 
   afterEach(async () => {
     await running?.close();
     running = undefined;
     await fake.close();
+    await db.drop();
     dir.remove();
   });
 
   const start = async (env: Record<string, string> = {}) => {
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: databasePath, ...env });
+    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: db.url, ...env });
     return running;
   };
   const post = async (prompt: string) =>
@@ -38,7 +38,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     expect(lines.slice(1).every((l) => l.role === 'model')).toBe(true); // no error line
     expect(lines.at(-1)!.content).toBe('third time');
     expect(fake.requests).toHaveLength(3);
-    expect(readMessages(databasePath).map((r) => [r.role, r.status])).toEqual([
+    expect((await db.readMessages()).map((r) => [r.role, r.status])).toEqual([
       ['user', 'complete'],
       ['model', 'complete'],
     ]);
@@ -58,7 +58,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     const lines = parseNdjson(await post('please'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/broke off/) });
     expect(fake.requests).toHaveLength(1);
-    expect(readMessages(databasePath).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
+    expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
   });
 
   it('does not retry what a retry cannot fix (401, 400)', async () => {
@@ -83,7 +83,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     fake.enqueue({ tokens: ['fast ', 'start ', 'never'], tokenDelays: [0, 0, 10_000] });
     const lines = parseNdjson(await post('go'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/stopped sending for 0.3 s/) });
-    expect(readMessages(databasePath).at(-1)).toMatchObject({ content: 'fast start ', status: 'error' });
+    expect((await db.readMessages()).at(-1)).toMatchObject({ content: 'fast start ', status: 'error' });
     expect(fake.requests).toHaveLength(1); // text had arrived: no retry
   });
 
@@ -92,7 +92,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     fake.enqueue({ tokens: wordTokens(6), malformedAfterTokens: 2 });
     const lines = parseNdjson(await post('break it'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server sent malformed data.' });
-    expect(readMessages(databasePath).at(-1)).toMatchObject({ content: wordTokens(2).join(''), status: 'error' });
+    expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(2).join(''), status: 'error' });
     expect(parseNdjson(await post('again')).at(-1)).toMatchObject({ role: 'model', content: wordTokens(5).join('') });
   });
 

@@ -1,11 +1,15 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'conversations' })
-@Index('idx_conversations_updated_at_id', ['updatedAt', 'id'])
+@Index('idx_conversations_owner_updated_at_id', ['ownerId', 'updatedAt', 'id'])
 export class ConversationEntity {
-  /** A random UUID (the seed endpoints use the nil UUID). */
+  /** A random UUID (the seed endpoints' default conversation is derived from the owner). */
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
+
+  /** Whose it is (see AUTH_MODE); 'local' for the single owner of AUTH_MODE=none. */
+  @Column({ name: 'owner_id', type: 'varchar', length: 80, default: 'local' })
+  ownerId!: string;
 
   /** Given by the client, or taken from the first prompt. */
   @Column({ type: 'varchar', length: 200, nullable: true })

@@ -8,7 +8,7 @@ import { migrations } from './migrations/index.js';
 
 export const entities = [ConversationEntity, MessageEntity];
 
-/** TypeORM options for the configured database; migrations always run at start-up. */
+/** TypeORM options for the configured database; migrations run at start-up by MigrationsService. */
 export function databaseOptions(database: DatabaseConfig): DataSourceOptions {
   if (database.type === 'postgres') {
     return {
@@ -16,7 +16,7 @@ export function databaseOptions(database: DatabaseConfig): DataSourceOptions {
       url: database.url,
       entities,
       migrations,
-      migrationsRun: true,
+      migrationsRun: false,
       synchronize: false,
     };
   }
@@ -26,7 +26,7 @@ export function databaseOptions(database: DatabaseConfig): DataSourceOptions {
     database: database.path,
     entities,
     migrations,
-    migrationsRun: true,
+    migrationsRun: false,
     synchronize: false,
     enableWAL: true,
     // WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commits.

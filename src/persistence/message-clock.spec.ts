@@ -1,4 +1,4 @@
-import { formatMicros, nextTimestamp } from './message-clock.js';
+import { formatMicros, nextTimestamp, timestampAfter } from './message-clock.js';
 
 describe('message clock', () => {
   it('formats ISO 8601 with microseconds in UTC', () => {
@@ -16,5 +16,11 @@ describe('message clock', () => {
     const stamp = nextTimestamp();
     expect(stamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     expect(Math.abs(new Date(stamp).getTime() - Date.now())).toBeLessThan(1000);
+  });
+
+  it('steps one microsecond past a stored timestamp, across second and day boundaries', () => {
+    expect(timestampAfter('2026-01-02T03:04:05.678901Z')).toBe('2026-01-02T03:04:05.678902Z');
+    expect(timestampAfter('2026-01-02T23:59:59.999999Z')).toBe('2026-01-03T00:00:00.000000Z');
+    expect(timestampAfter(nextTimestamp()) <= nextTimestamp()).toBe(true);
   });
 });

@@ -18,3 +18,10 @@ export function formatMicros(micros: number): string {
   const iso = new Date(millis).toISOString(); // 2026-01-02T03:04:05.678Z
   return `${iso.slice(0, -1)}${String(micros % 1000).padStart(3, '0')}Z`;
 }
+
+/** The timestamp one microsecond after an ISO 8601 timestamp written by formatMicros. */
+export function timestampAfter(timestamp: string): string {
+  const millis = Date.parse(`${timestamp.slice(0, 23)}Z`);
+  const micros = Number(timestamp.slice(23, 26)) || 0;
+  return formatMicros(millis * 1000 + micros + 1);
+}

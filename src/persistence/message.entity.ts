@@ -9,6 +9,7 @@ export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'error';
 
 @Entity({ name: 'messages' })
 @Index('idx_messages_conversation_id_id', ['conversationId', 'id'])
+@Index('idx_messages_streaming', ['instanceId'], { where: "status = 'streaming'" })
 export class MessageEntity {
   /** Auto-increment: the order of messages, also between two with the same timestamp. */
   @PrimaryGeneratedColumn({ type: 'integer' })
@@ -51,4 +52,8 @@ export class MessageEntity {
 
   @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
   completionTokens!: number | null;
+
+  /** The server instance writing a `streaming` answer: a crashed instance's answers are found by it. */
+  @Column({ name: 'instance_id', type: 'varchar', length: 36, nullable: true })
+  instanceId!: string | null;
 }

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { databaseOptions } from './database-options.js';
 import { nextTimestamp } from './message-clock.js';
 import { MessageRepository, type NewMessage } from './message.repository.js';
+import { runMigrations } from './run-migrations.js';
 import { WriteQueue } from './write-queue.js';
 
 describe('MessageRepository on a real SQLite file', () => {
@@ -27,6 +28,7 @@ describe('MessageRepository on a real SQLite file', () => {
     dir = mkdtempSync(join(tmpdir(), 'repo-spec-'));
     path = join(dir, 'nested', 'chat.sqlite');
     dataSource = await new DataSource(databaseOptions({ type: 'sqlite', path })).initialize();
+    await runMigrations(dataSource);
     repository = new MessageRepository(dataSource, new WriteQueue(dataSource));
   });
 
@@ -39,7 +41,11 @@ describe('MessageRepository on a real SQLite file', () => {
     const rows = await dataSource.query<{ journal_mode: string }[]>('PRAGMA journal_mode');
     expect(rows[0].journal_mode).toBe('wal');
     const migrations = await dataSource.query<{ name: string }[]>('SELECT name FROM migrations');
-    expect(migrations.map((m) => m.name)).toEqual(['CreateMessages1763700000000', 'ConversationsAndUsage1763800000000']);
+    expect(migrations.map((m) => m.name)).toEqual([
+      'CreateMessages1763700000000',
+      'ConversationsAndUsage1763800000000',
+      'OwnersAndInstances1763900000000',
+    ]);
   });
 
   it('appends a list in order, with increasing ids, and lists a conversation oldest first', async () => {
@@ -92,6 +98,7 @@ describe('MessageRepository on a real SQLite file', () => {
     await repository.append('c1', [user('q1'), model('a1')]);
     await dataSource.destroy();
     dataSource = await new DataSource(databaseOptions({ type: 'sqlite', path })).initialize();
+    await runMigrations(dataSource);
     repository = new MessageRepository(dataSource, new WriteQueue(dataSource));
     await repository.append('c1', [user('q2')]);
     expect((await repository.listConversation('c1')).map((m) => m.content)).toEqual(['q1', 'a1', 'q2']);

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, LessThan, MoreThan, Not } from 'typeorm';
 import { ConversationEntity } from './conversation.entity.js';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
-import { nextTimestamp } from './message-clock.js';
+import { instanceId } from './instance-id.js';
+import { nextTimestamp, timestampAfter } from './message-clock.js';
 import { WriteQueue } from './write-queue.js';
 
 export interface NewMessage {
@@ -54,12 +55,18 @@ export class MessageRepository {
     return this.dataSource.getRepository(MessageEntity);
   }
 
-  /** Persists a list of messages in one transaction, in order; returns them with their ids. */
+  /**
+   * Persists a list of messages in one transaction, in order; returns them with their ids.
+   * The conversation's row is locked first (PostgreSQL), so concurrent appends to one
+   * conversation, from any number of instances, take turns: each list gets consecutive places,
+   * and timestamps rise with ids even when the instances' clocks differ.
+   */
   append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]> {
     return this.writes.run(() =>
       this.dataSource.transaction(async (manager) => {
-        const saved = await this.insert(manager, conversationId, messages);
-        await this.touch(manager, conversationId, messages.find((m) => m.role === 'user')?.content);
+        const floor = await this.lockConversation(manager, conversationId);
+        const saved = await this.insert(manager, conversationId, messages, floor);
+        await this.touch(manager, conversationId, saved.at(-1)?.timestamp, messages.find((m) => m.role === 'user')?.content);
         return saved;
       }),
     );
@@ -78,6 +85,7 @@ export class MessageRepository {
           error: outcome.error ?? null,
           promptTokens: outcome.usage?.promptTokens ?? null,
           completionTokens: outcome.usage?.completionTokens ?? null,
+          instanceId: null,
         };
         await manager.update(MessageEntity, { id: answer.id }, changes);
         if (replaces.length > 0) await manager.delete(MessageEntity, { id: In([...replaces]) });
@@ -166,11 +174,29 @@ export class MessageRepository {
     return { prompt, answers };
   }
 
-  private async insert(manager: EntityManager, conversationId: string, messages: readonly NewMessage[]) {
+  /** Locks the conversation's row until the transaction ends; returns its last activity time. */
+  private async lockConversation(manager: EntityManager, conversationId: string): Promise<string | undefined> {
+    // SQLite writers already take turns (one connection, the write queue); FOR UPDATE is PostgreSQL's.
+    const lock = this.dataSource.options.type === 'postgres' ? ' FOR UPDATE' : '';
+    const rows = await manager.query<{ updated_at: string }[]>(
+      `SELECT updated_at FROM conversations WHERE id = ${this.parameter(1)}${lock}`,
+      [conversationId],
+    );
+    return rows[0]?.updated_at;
+  }
+
+  private parameter(n: number): string {
+    return this.dataSource.options.type === 'postgres' ? `$${n}` : '?';
+  }
+
+  private async insert(manager: EntityManager, conversationId: string, messages: readonly NewMessage[], floor: string | undefined) {
     const createdAt = nextTimestamp();
     const saved: MessageEntity[] = [];
+    let previous = floor;
     // One INSERT each, in order, so ids follow the list.
     for (const message of messages) {
+      const timestamp = previous !== undefined && message.timestamp <= previous ? timestampAfter(previous) : message.timestamp;
+      previous = timestamp;
       saved.push(
         await manager.save(
           manager.create(MessageEntity, {
@@ -178,12 +204,13 @@ export class MessageRepository {
             role: message.role,
             content: message.content,
             status: message.status,
-            timestamp: message.timestamp,
+            timestamp,
             model: message.model ?? null,
             error: message.error ?? null,
             createdAt,
             promptTokens: null,
             completionTokens: null,
+            instanceId: message.status === 'streaming' ? instanceId : null,
           }),
         ),
       );
@@ -191,9 +218,20 @@ export class MessageRepository {
     return saved;
   }
 
-  /** Marks activity on the conversation, and titles an untitled one after its first prompt. */
-  private async touch(manager: EntityManager, conversationId: string, prompt?: string): Promise<void> {
-    await manager.update(ConversationEntity, { id: conversationId }, { updatedAt: nextTimestamp() });
+  /**
+   * Marks activity on the conversation (never earlier than `notBefore`, the newest message's
+   * timestamp), and titles an untitled one after its first prompt.
+   */
+  private async touch(manager: EntityManager, conversationId: string, notBefore?: string, prompt?: string): Promise<void> {
+    const now = nextTimestamp();
+    const updatedAt = notBefore !== undefined && now <= notBefore ? timestampAfter(notBefore) : now;
+    // Only ever forward: another instance, its clock ahead of ours, may have written later.
+    await manager
+      .createQueryBuilder()
+      .update(ConversationEntity)
+      .set({ updatedAt })
+      .where('id = :id AND updated_at < :updatedAt', { id: conversationId, updatedAt })
+      .execute();
     if (prompt !== undefined) {
       await manager
         .createQueryBuilder()

@@ -5,6 +5,7 @@ import { ConversationRepository } from './conversation.repository.js';
 import { databaseOptions } from './database-options.js';
 import { InterruptedAnswers } from './interrupted-answers.js';
 import { MessageRepository } from './message.repository.js';
+import { MigrationsService } from './migrations.service.js';
 import { WriteQueue } from './write-queue.js';
 
 @Module({})
@@ -14,7 +15,7 @@ export class PersistenceModule {
       module: PersistenceModule,
       global: true,
       imports: [TypeOrmModule.forRoot({ ...databaseOptions(database), retryAttempts: 0 })],
-      providers: [WriteQueue, MessageRepository, ConversationRepository, InterruptedAnswers],
+      providers: [MigrationsService, WriteQueue, MessageRepository, ConversationRepository, InterruptedAnswers],
       exports: [MessageRepository, ConversationRepository],
     };
   }

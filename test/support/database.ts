@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 export interface MessageRow {
   id: number;
@@ -13,25 +16,114 @@ export interface MessageRow {
   completion_tokens: number | null;
 }
 
-/** Reads the app's SQLite file directly, as a second client would (WAL lets it read while the app writes). */
-export function readMessages(path: string): MessageRow[] {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+export type SqlValue = string | number | null;
+
+/**
+ * The database a test's app runs on, opened beside the app as a second client would. Which
+ * kind is the jest project's choice (`CHAT_TEST_DATABASE`, see jest.config.js): the same e2e
+ * suite runs on a SQLite file and on a fresh PostgreSQL database.
+ */
+export interface TestDatabase {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The app's DATABASE_URL. */
+  readonly url: string;
+  readMessages(): Promise<MessageRow[]>;
+  /** Runs statements written with `?` placeholders, in one transaction. */
+  execute(statements: readonly { sql: string; params?: readonly SqlValue[] }[]): Promise<void>;
+  /** Removes the database (PostgreSQL; the SQLite file goes with its temp folder). */
+  drop(): Promise<void>;
+}
+
+declare global {
+  var CHAT_TEST_DATABASE: 'sqlite' | 'postgres' | undefined;
+}
+
+/** Where the PostgreSQL runs: an admin URL that may create and drop databases. */
+export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://chat:chat@127.0.0.1:5432/chat';
+
+export function testDatabaseKind(): 'sqlite' | 'postgres' {
+  return globalThis.CHAT_TEST_DATABASE ?? 'sqlite';
+}
+
+/** A new, empty database of this run's kind: a file in `dir`, or a fresh PostgreSQL database. */
+export async function testDatabase(dir: string, name = 'chat'): Promise<TestDatabase> {
+  return testDatabaseKind() === 'postgres' ? postgresDatabase(name) : sqliteDatabase(join(dir, `${name}.sqlite`));
+}
+
+function sqliteDatabase(path: string): TestDatabase {
+  return {
+    kind: 'sqlite',
+    url: path,
+    readMessages: () => {
+      // WAL lets a second connection read while the app writes.
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        return Promise.resolve(db.prepare('SELECT * FROM messages ORDER BY id').all() as MessageRow[]);
+      } finally {
+        db.close();
+      }
+    },
+    execute: (statements) => {
+      const db = new Database(path);
+      try {
+        db.transaction(() => {
+          for (const { sql, params = [] } of statements) db.prepare(sql).run(...params);
+        })();
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
+    drop: () => Promise.resolve(),
+  };
+}
+
+async function postgresDatabase(name: string): Promise<TestDatabase> {
+  const database = `chat_test_${name.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${randomBytes(6).toString('hex')}`;
+  await withClient(postgresAdminUrl, (client) => client.query(`CREATE DATABASE ${database}`));
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${database}`;
+  const databaseUrl = url.toString();
+  return {
+    kind: 'postgres',
+    url: databaseUrl,
+    readMessages: () =>
+      withClient(databaseUrl, async (client) => (await client.query<MessageRow>('SELECT * FROM messages ORDER BY id')).rows),
+    execute: (statements) =>
+      withClient(databaseUrl, async (client) => {
+        await client.query('BEGIN');
+        for (const { sql, params = [] } of statements) {
+          let n = 0;
+          await client.query(
+            sql.replace(/\?/g, () => `$${++n}`),
+            [...params],
+          );
+        }
+        await client.query('COMMIT');
+      }),
+    drop: () => withClient(postgresAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
   try {
-    return db.prepare('SELECT * FROM messages ORDER BY id').all() as MessageRow[];
+    return await use(client);
   } finally {
-    db.close();
+    await client.end();
   }
 }
 
 /** Polls until `predicate` holds for the stored rows, or fails after `timeoutMs`. */
 export async function waitForMessages(
-  path: string,
+  db: TestDatabase,
   predicate: (rows: MessageRow[]) => boolean,
   timeoutMs = 2000,
 ): Promise<MessageRow[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = readMessages(path);
+    const rows = await db.readMessages();
     if (predicate(rows)) return rows;
     if (Date.now() > deadline) throw new Error(`stored messages never matched: ${JSON.stringify(rows)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

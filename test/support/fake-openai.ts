@@ -19,6 +19,8 @@ export interface FakeReply {
   readonly dropAfterTokens?: number;
   /** After this many deltas, send an event whose data is not JSON. */
   readonly malformedAfterTokens?: number;
+  /** Answer "re: <the last user message>" in a few tokens, so an answer can be matched to its prompt. */
+  readonly echo?: boolean;
 }
 
 export interface RecordedRequest {
@@ -119,7 +121,8 @@ export class FakeOpenAi {
       return;
     }
 
-    const tokens = reply.tokens ?? wordTokens(reply.tokenCount ?? 5);
+    const lastPrompt = recorded.body.messages.findLast((m) => m.role === 'user')?.content ?? '';
+    const tokens = reply.echo ? ['re', ': ', ...lastPrompt.split(/(?<= )/)] : (reply.tokens ?? wordTokens(reply.tokenCount ?? 5));
     const id = `chatcmpl-fake${this.requests.length}`;
     const created = Math.floor(Date.now() / 1000);
     const model = recorded.body.model;
