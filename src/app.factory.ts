@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { accessMiddleware } from './access/access.middleware.js';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { AppConfig } from './config/app-config.js';
@@ -23,7 +24,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.use(helmet({ contentSecurityPolicy: false }));
   // CORS stays closed (no headers: browsers keep other sites out) unless CORS_ORIGINS lists origins.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600 });
-  app.set('trust proxy', false);
+  app.set('trust proxy', config.trustProxy);
+  // Before every route and the page's files: Host check, then who the caller is (AUTH_MODE).
+  app.use(accessMiddleware(config));
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false });
   app.useGlobalFilters(new HttpErrorFilter());

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AgentService } from './agent/agent.service.js';
 import { createApp } from './app.factory.js';
-import { ConfigError, describeModel, loadConfig } from './config/app-config.js';
+import { ConfigError, describeModel, isLoopbackHost, loadConfig } from './config/app-config.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -17,6 +17,15 @@ async function bootstrap(): Promise<void> {
   logger.log(`Model: ${describeModel(config.model)}`);
   if (agent.offline) logger.warn('No model configured: the built-in OFFLINE model answers. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real one.');
   logger.log(`Storage: ${config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL'}`);
+  logger.log(`Access: AUTH_MODE=${config.access.mode}`);
+  if (config.access.mode === 'none' && !isLoopbackHost(config.host)) {
+    const bar = '!'.repeat(96);
+    logger.warn(
+      `\n${bar}\n  AUTH_MODE=none on HOST=${config.host}: ANYONE who can reach this address can read every conversation and\n` +
+        `  spend your model budget. Set AUTH_MODE=cookie (with SESSION_SECRET) or AUTH_MODE=token (with API_TOKENS),\n` +
+        `  or bind to 127.0.0.1 behind a proxy that authenticates.\n${bar}`,
+    );
+  }
   logger.log(`Chat app ready on http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/ ${Math.round(process.uptime() * 1000)} ms after process start`);
 }
 

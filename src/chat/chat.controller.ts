@@ -1,11 +1,14 @@
 import { Body, Controller, Get, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { OwnerId } from '../access/caller.js';
+import { StartsAnswer } from '../access/client-throttler.guard.js';
+import { StreamSlots } from '../access/stream-slots.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DEFAULT_CONVERSATION_ID } from '../persistence/message.repository.js';
 import { SeedLineSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
+import { defaultConversationId } from './conversation-ids.js';
 import { PromptDto } from './dto/prompt.dto.js';
 import { sendReply, writeChunks } from './stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
@@ -27,15 +30,16 @@ export class ChatController {
   @ApiOperation({ summary: 'The default conversation as text/plain ndjson, oldest first (streamed row by row)' })
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
-  async history(@Res() res: Response): Promise<void> {
-    await writeChunks(res, SEED_HEADERS, this.chat.seedHistory(DEFAULT_CONVERSATION_ID));
+  async history(@OwnerId() ownerId: string, @Res() res: Response): Promise<void> {
+    await writeChunks(res, SEED_HEADERS, this.chat.seedHistory(ownerId, defaultConversationId(ownerId)));
   }
 
   @Post()
   @UseGuards(SameOriginGuard)
-  @UseInterceptors(PromptFormInterceptor)
+  @StartsAnswer()
+  @UseInterceptors(StreamSlots, PromptFormInterceptor)
   @ApiOperation({
-    summary: 'Ask in the default conversation; streams the seed format',
+    summary: "Ask in the caller's default conversation; streams the seed format",
     description:
       'Streams text/plain ndjson: the user line at once, then model lines each carrying all the text so far (one timestamp per answer, at most one line per CHAT_DEBOUNCE_MS, the full text last), or a final {"role":"error"} line.',
   })
@@ -43,9 +47,9 @@ export class ChatController {
   @ApiBody({ type: PromptDto })
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
-  post(@Body() body: PromptDto, @Res() res: Response): void {
+  post(@OwnerId() ownerId: string, @Body() body: PromptDto, @Res() res: Response): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    const events = this.chat.reply(DEFAULT_CONVERSATION_ID, { prompt: body.prompt }, { createConversation: true });
+    const events = this.chat.reply(ownerId, defaultConversationId(ownerId), { prompt: body.prompt }, { createConversation: true });
     sendReply(events, new FullFormat(), res, this.config.keepAliveMs);
   }
 }

@@ -62,7 +62,7 @@ export class ChatService implements BeforeApplicationShutdown {
    * `interrupted`. Fails before its first event with an HttpException (unknown conversation,
    * nothing to regenerate) or a storage error.
    */
-  reply(conversationId: string, source: ReplySource, options: ReplyOptions = {}): Observable<ReplyEvent> {
+  reply(ownerId: string, conversationId: string, source: ReplySource, options: ReplyOptions = {}): Observable<ReplyEvent> {
     return new Observable<ReplyEvent>((subscriber) => {
       let phase: ReplyPhase = 'starting';
       let answer: MessageEntity | undefined;
@@ -119,10 +119,11 @@ export class ChatService implements BeforeApplicationShutdown {
 
       const start = async () => {
         if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
-        if (options.createConversation) await this.conversations.ensure(conversationId);
-        else if (!(await this.conversations.find(conversationId))) {
-          throw new NotFoundException(`Conversation ${conversationId} not found`);
-        }
+        const conversation = options.createConversation
+          ? await this.conversations.ensure(conversationId, ownerId)
+          : await this.conversations.find(conversationId, ownerId);
+        // Another owner's conversation is as absent as a missing one.
+        if (!conversation) throw new NotFoundException(`Conversation ${conversationId} not found`);
         let prompt: MessageEntity;
         if ('prompt' in source) {
           [prompt, answer] = await this.messages.append(conversationId, [
@@ -190,7 +191,8 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   /** The seed's history: ndjson chunks, a page of rows at a time, messages with text only. */
-  async *seedHistory(conversationId: string): AsyncGenerator<string> {
+  async *seedHistory(ownerId: string, conversationId: string): AsyncGenerator<string> {
+    if (!(await this.conversations.find(conversationId, ownerId))) return;
     for await (const page of this.messages.iterate(conversationId)) {
       const chunk = page
         .filter((message) => message.content.length > 0)

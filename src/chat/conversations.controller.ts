@@ -1,4 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Res, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
@@ -10,6 +26,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { OwnerId } from '../access/caller.js';
+import { StartsAnswer } from '../access/client-throttler.guard.js';
+import { StreamSlots } from '../access/stream-slots.js';
 import { strictValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from './api-schemas.js';
@@ -48,15 +67,18 @@ export class ConversationsController {
   @Post()
   @ApiOperation({ summary: 'Create a conversation' })
   @ApiCreatedResponse({ type: ConversationSchema })
-  async create(@Body() body: CreateConversationDto): Promise<ConversationJson> {
-    return conversationJson(await this.conversations.create(body.title));
+  async create(@OwnerId() ownerId: string, @Body() body: CreateConversationDto): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.create(ownerId, body.title));
   }
 
   @Get()
   @ApiOperation({ summary: 'List conversations, newest activity first' })
   @ApiOkResponse({ type: ConversationPageSchema })
-  async list(@Query() query: ListConversationsQuery): Promise<{ items: ConversationJson[]; nextCursor: string | null }> {
-    const page = await this.conversations.list(query.limit ?? 20, query.cursor);
+  async list(
+    @OwnerId() ownerId: string,
+    @Query() query: ListConversationsQuery,
+  ): Promise<{ items: ConversationJson[]; nextCursor: string | null }> {
+    const page = await this.conversations.list(ownerId, query.limit ?? 20, query.cursor);
     return { items: page.items.map(conversationJson), nextCursor: page.nextCursor };
   }
 
@@ -64,16 +86,16 @@ export class ConversationsController {
   @ApiOperation({ summary: 'Get a conversation' })
   @ApiOkResponse({ type: ConversationSchema })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  async get(@Param('id', uuid) id: string): Promise<ConversationJson> {
-    return conversationJson(await this.conversations.get(id));
+  async get(@OwnerId() ownerId: string, @Param('id', uuid) id: string): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.get(id, ownerId));
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Rename a conversation' })
   @ApiOkResponse({ type: ConversationSchema })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  async rename(@Param('id', uuid) id: string, @Body() body: UpdateConversationDto): Promise<ConversationJson> {
-    return conversationJson(await this.conversations.rename(id, body.title));
+  async rename(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Body() body: UpdateConversationDto): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.rename(id, ownerId, body.title));
   }
 
   @Delete(':id')
@@ -81,36 +103,50 @@ export class ConversationsController {
   @ApiOperation({ summary: 'Delete a conversation and its messages' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorSchema })
-  async delete(@Param('id', uuid) id: string): Promise<void> {
-    await this.conversations.delete(id);
+  async delete(@OwnerId() ownerId: string, @Param('id', uuid) id: string): Promise<void> {
+    await this.conversations.delete(id, ownerId);
   }
 
   @Get(':id/messages')
   @ApiOperation({ summary: "A page of the conversation's messages, oldest first; page back with `before`" })
   @ApiOkResponse({ type: MessagePageSchema })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  async messages(@Param('id', uuid) id: string, @Query() query: ListMessagesQuery): Promise<{ items: MessageJson[]; nextBefore: number | null }> {
-    const page = await this.conversations.messagePage(id, query.limit ?? 50, query.before);
+  async messages(
+    @OwnerId() ownerId: string,
+    @Param('id', uuid) id: string,
+    @Query() query: ListMessagesQuery,
+  ): Promise<{ items: MessageJson[]; nextBefore: number | null }> {
+    const page = await this.conversations.messagePage(id, ownerId, query.limit ?? 50, query.before);
     return { items: page.items.map(messageJson), nextBefore: page.nextBefore };
   }
 
   @Post(':id/messages')
+  @StartsAnswer()
+  @UseInterceptors(StreamSlots)
   @ApiOperation({ summary: 'Ask in a conversation; streams the answer', description: STREAM_DESCRIPTION })
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  post(@Param('id', uuid) id: string, @Body() body: PromptDto, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
+  post(
+    @OwnerId() ownerId: string,
+    @Param('id', uuid) id: string,
+    @Body() body: PromptDto,
+    @Query() query: ReplyFormatQuery,
+    @Res() res: Response,
+  ): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    sendReply(this.chat.reply(id, { prompt: body.prompt }), formatFor(query), res, this.config.keepAliveMs);
+    sendReply(this.chat.reply(ownerId, id, { prompt: body.prompt }), formatFor(query), res, this.config.keepAliveMs);
   }
 
   @Post(':id/regenerate')
+  @StartsAnswer()
+  @UseInterceptors(StreamSlots)
   @ApiOperation({ summary: 'Replace the last answer with a new one; streams it like POST messages', description: STREAM_DESCRIPTION })
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  regenerate(@Param('id', uuid) id: string, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
-    sendReply(this.chat.reply(id, { regenerate: true }), formatFor(query), res, this.config.keepAliveMs);
+  regenerate(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
+    sendReply(this.chat.reply(ownerId, id, { regenerate: true }), formatFor(query), res, this.config.keepAliveMs);
   }
 }
 

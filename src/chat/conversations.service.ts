@@ -3,7 +3,7 @@ import { ConversationRepository, type ConversationPage, InvalidCursorError } fro
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
 import { MessageRepository, type MessagePage } from '../persistence/message.repository.js';
 
-/** Conversations and their stored messages, with 404s for ids that are not there. */
+/** An owner's conversations and their stored messages, with 404s for ids that are not the owner's. */
 @Injectable()
 export class ConversationsService {
   constructor(
@@ -11,33 +11,33 @@ export class ConversationsService {
     private readonly messages: MessageRepository,
   ) {}
 
-  create(title?: string): Promise<ConversationEntity> {
-    return this.conversations.create(title?.trim() || null);
+  create(ownerId: string, title?: string): Promise<ConversationEntity> {
+    return this.conversations.create(ownerId, title?.trim() || null);
   }
 
-  async list(limit: number, cursor?: string): Promise<ConversationPage> {
+  async list(ownerId: string, limit: number, cursor?: string): Promise<ConversationPage> {
     try {
-      return await this.conversations.list(limit, cursor);
+      return await this.conversations.list(ownerId, limit, cursor);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new BadRequestException(error.message);
       throw error;
     }
   }
 
-  async get(id: string): Promise<ConversationEntity> {
-    return (await this.conversations.find(id)) ?? notFound(id);
+  async get(id: string, ownerId: string): Promise<ConversationEntity> {
+    return (await this.conversations.find(id, ownerId)) ?? notFound(id);
   }
 
-  async rename(id: string, title: string): Promise<ConversationEntity> {
-    return (await this.conversations.rename(id, title.trim())) ?? notFound(id);
+  async rename(id: string, ownerId: string, title: string): Promise<ConversationEntity> {
+    return (await this.conversations.rename(id, ownerId, title.trim())) ?? notFound(id);
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.conversations.delete(id))) notFound(id);
+  async delete(id: string, ownerId: string): Promise<void> {
+    if (!(await this.conversations.delete(id, ownerId))) notFound(id);
   }
 
-  async messagePage(id: string, limit: number, before?: number): Promise<MessagePage> {
-    await this.get(id);
+  async messagePage(id: string, ownerId: string, limit: number, before?: number): Promise<MessagePage> {
+    await this.get(id, ownerId);
     return this.messages.page(id, limit, before);
   }
 }

@@ -29,6 +29,33 @@ export interface AppConfig {
   readonly allowRemoteImages: boolean;
   /** Derived from maxPromptChars: a urlencoded prompt costs up to 9 bytes per character. */
   readonly maxBodyBytes: number;
+  readonly access: AccessConfig;
+  /** Per client, per minute; 0 turns a limit off. */
+  readonly rateLimits: { readonly requestsPerMinute: number; readonly answersPerMinute: number };
+  /** Answers one client may stream at once; 0: no limit. */
+  readonly maxStreamsPerClient: number;
+  /** Express's `trust proxy`: false, a hop count, or addresses/subnets of trusted proxies. */
+  readonly trustProxy: boolean | number | string;
+  /** Host names (no port) requests must name in `Host`; empty: any. Defaults to the loopback names on a loopback HOST. */
+  readonly allowedHosts: readonly string[];
+}
+
+export type AuthMode = 'none' | 'cookie' | 'token';
+
+export interface AccessConfig {
+  readonly mode: AuthMode;
+  /** Signs the anonymous-owner cookie (cookie mode). */
+  readonly sessionSecret: string | undefined;
+  /** Bearer tokens, each its own owner (cookie and token modes). */
+  readonly apiTokens: readonly string[];
+}
+
+export const MIN_SECRET_CHARS = 32;
+export const MIN_TOKEN_CHARS = 16;
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.includes(host) || /^127\./.test(host);
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -113,6 +140,40 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const database = parseDatabaseUrl(value('DATABASE_URL'), cwd, problems);
 
+  const mode = (value('AUTH_MODE') ?? 'none').toLowerCase();
+  if (mode !== 'none' && mode !== 'cookie' && mode !== 'token') problems.push(`AUTH_MODE must be none, cookie or token (got ${JSON.stringify(mode)})`);
+  const sessionSecret = value('SESSION_SECRET');
+  if (mode === 'cookie' && (sessionSecret === undefined || sessionSecret.length < MIN_SECRET_CHARS)) {
+    problems.push(`AUTH_MODE=cookie needs SESSION_SECRET, a random string of at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -hex 32)`);
+  }
+  const apiTokens = (value('API_TOKENS') ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter(Boolean);
+  if (apiTokens.some((token) => token.length < MIN_TOKEN_CHARS || /\s/.test(token))) {
+    problems.push(`API_TOKENS must be comma-separated tokens of at least ${MIN_TOKEN_CHARS} characters without spaces`);
+  }
+  if (mode === 'token' && apiTokens.length === 0) problems.push('AUTH_MODE=token needs API_TOKENS (comma-separated bearer tokens)');
+
+  const rateLimits = {
+    requestsPerMinute: integer('RATE_LIMIT_REQUESTS_PER_MINUTE', 600, 0, 1_000_000),
+    answersPerMinute: integer('RATE_LIMIT_ANSWERS_PER_MINUTE', 30, 0, 1_000_000),
+  };
+  const maxStreamsPerClient = integer('MAX_STREAMS_PER_CLIENT', 4, 0, 1_000_000);
+  const trustProxy = parseTrustProxy(value('TRUST_PROXY'), problems);
+  const allowedHostsRaw = value('ALLOWED_HOSTS');
+  const allowedHosts =
+    allowedHostsRaw === undefined
+      ? isLoopbackHost(host)
+        ? LOOPBACK_HOSTS
+        : []
+      : allowedHostsRaw === '*'
+        ? []
+        : allowedHostsRaw
+            .split(',')
+            .map((name) => name.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+            .filter(Boolean);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -128,7 +189,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     keepAliveMs,
     corsOrigins,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
+    access: { mode: mode as AuthMode, sessionSecret, apiTokens },
+    rateLimits,
+    maxStreamsPerClient,
+    trustProxy,
+    allowedHosts,
   };
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
+  if (raw === undefined || ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^[0-9a-f.:/,\s]+$|^(loopback|linklocal|uniquelocal)(,|$)/i.test(raw)) return raw;
+  problems.push(`TRUST_PROXY must be false, true, a hop count, or proxy addresses/subnets (got ${JSON.stringify(raw)})`);
+  return false;
 }
 
 function isHttpUrl(raw: string): boolean {

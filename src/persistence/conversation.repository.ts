@@ -24,42 +24,49 @@ export class ConversationRepository {
     return this.dataSource.getRepository(ConversationEntity);
   }
 
-  create(title: string | null): Promise<ConversationEntity> {
+  create(ownerId: string, title: string | null): Promise<ConversationEntity> {
     const id = randomUUID();
     const now = nextTimestamp();
-    return this.writes.run(() => this.conversations.save(this.conversations.create({ id, title, createdAt: now, updatedAt: now })));
+    return this.writes.run(() =>
+      this.conversations.save(this.conversations.create({ id, ownerId, title, createdAt: now, updatedAt: now })),
+    );
   }
 
-  /** The conversation with this id, created (untitled) if it does not exist yet. */
-  async ensure(id: string): Promise<ConversationEntity> {
-    const existing = await this.find(id);
-    if (existing) return existing;
+  /**
+   * The owner's conversation with this id, created (untitled) if there is none; null if the id
+   * is another owner's.
+   */
+  async ensure(id: string, ownerId: string): Promise<ConversationEntity | null> {
+    const existing = await this.conversations.findOneBy({ id });
+    if (existing) return existing.ownerId === ownerId ? existing : null;
     const now = nextTimestamp();
     await this.writes.run(() =>
       this.conversations
         .createQueryBuilder()
         .insert()
-        .values({ id, title: null, createdAt: now, updatedAt: now })
+        .values({ id, ownerId, title: null, createdAt: now, updatedAt: now })
         .orIgnore() // created meanwhile by a concurrent request: keep that one
         .execute(),
     );
-    return (await this.find(id))!;
+    return this.find(id, ownerId);
   }
 
-  find(id: string): Promise<ConversationEntity | null> {
-    return this.conversations.findOneBy({ id });
+  /** The conversation with this id if it is the owner's; another owner's is as absent as a missing one. */
+  find(id: string, ownerId: string): Promise<ConversationEntity | null> {
+    return this.conversations.findOneBy({ id, ownerId });
   }
 
-  /** Newest activity first, keyset-paginated on (updatedAt, id). */
-  async list(limit: number, cursor?: string): Promise<ConversationPage> {
+  /** The owner's conversations, newest activity first, keyset-paginated on (updatedAt, id). */
+  async list(ownerId: string, limit: number, cursor?: string): Promise<ConversationPage> {
     const query = this.conversations
       .createQueryBuilder('c')
+      .where('c.owner_id = :ownerId', { ownerId })
       .orderBy('c.updated_at', 'DESC')
       .addOrderBy('c.id', 'DESC')
       .limit(limit + 1);
     if (cursor) {
       const [updatedAt, id] = decodeCursor(cursor);
-      query.where('(c.updated_at < :updatedAt OR (c.updated_at = :updatedAt AND c.id < :id))', { updatedAt, id });
+      query.andWhere('(c.updated_at < :updatedAt OR (c.updated_at = :updatedAt AND c.id < :id))', { updatedAt, id });
     }
     const rows = await query.getMany();
     const items = rows.slice(0, limit);
@@ -67,20 +74,21 @@ export class ConversationRepository {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
-  async rename(id: string, title: string | null): Promise<ConversationEntity | null> {
+  async rename(id: string, ownerId: string, title: string | null): Promise<ConversationEntity | null> {
     const result = await this.writes.run(() =>
-      this.conversations.update({ id }, { title, updatedAt: nextTimestamp() }),
+      this.conversations.update({ id, ownerId }, { title, updatedAt: nextTimestamp() }),
     );
-    return result.affected ? this.find(id) : null;
+    return result.affected ? this.find(id, ownerId) : null;
   }
 
-  /** Deletes the conversation and all its messages; false if there was none. */
-  delete(id: string): Promise<boolean> {
+  /** Deletes the owner's conversation and all its messages; false if the owner has none with this id. */
+  delete(id: string, ownerId: string): Promise<boolean> {
     return this.writes.run(() =>
       this.dataSource.transaction(async (manager) => {
+        const result = await manager.delete(ConversationEntity, { id, ownerId });
+        if (!result.affected) return false;
         await manager.delete(MessageEntity, { conversationId: id });
-        const result = await manager.delete(ConversationEntity, { id });
-        return (result.affected ?? 0) > 0;
+        return true;
       }),
     );
   }

@@ -35,9 +35,6 @@ export interface MessagePage {
   readonly nextBefore: number | null;
 }
 
-/** The conversation the seed endpoints (`/chat/`) read and write. */
-export const DEFAULT_CONVERSATION_ID = '00000000-0000-0000-0000-000000000000';
-
 const CONTEXT_PAGE_SIZE = 64;
 const MAX_TITLE_CHARS = 80;
 

@@ -19,9 +19,15 @@ export function tempDir(prefix = 'chat-test-'): { path: string; remove(): void }
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * Rate and stream limits are off unless a test sets them: the suites fire requests far faster
+ * than any person, from one address. The limits have their own tests.
+ */
+export const NO_LIMITS = { RATE_LIMIT_REQUESTS_PER_MINUTE: '0', RATE_LIMIT_ANSWERS_PER_MINUTE: '0', MAX_STREAMS_PER_CLIENT: '0' };
+
 /** Starts the real application, configured through the same env parsing as `main.ts`, on a free port. */
 export async function startApp(env: Record<string, string | undefined>): Promise<RunningApp> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...NO_LIMITS, ...env });
   const app = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

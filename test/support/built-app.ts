@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { NO_LIMITS } from './app-harness.js';
 
 export interface AppProcess {
   readonly url: string;
@@ -22,7 +23,7 @@ export async function freePort(): Promise<number> {
 export async function startBuiltApp(env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
+    env: { ...process.env, ...NO_LIMITS, ...env, PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
