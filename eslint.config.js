@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'public/build/', 'data/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'public/build/', 'data/', 'test/.shims/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

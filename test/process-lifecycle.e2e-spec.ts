@@ -96,4 +96,20 @@ describe('dist/main.js under SIGTERM and SIGKILL', () => {
     const next = parseNdjson(await (await fetch(`${second.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'after' }) })).text());
     expect(next.at(-1)).toMatchObject({ role: 'model', content: wordTokens(5).join('') });
   }, 30_000);
+
+  it('warns loudly when AUTH_MODE=none listens beyond loopback, and not when it needs tokens', async () => {
+    const open = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: db.url, HOST: '0.0.0.0' });
+    await open.stop();
+    expect(open.log()).toMatch(/AUTH_MODE=none on HOST=0\.0\.0\.0: ANYONE who can reach this address/);
+    const locked = await startBuiltApp({
+      OPENAI_BASE_URL: fake.baseURL,
+      DATABASE_URL: db.url,
+      HOST: '0.0.0.0',
+      AUTH_MODE: 'token',
+      API_TOKENS: 'a-token-of-sixteen-chars-or-more',
+    });
+    await locked.stop();
+    expect(locked.log()).toMatch(/Access: AUTH_MODE=token/);
+    expect(locked.log()).not.toMatch(/ANYONE/);
+  });
 });

@@ -68,6 +68,13 @@ describe('loadConfig', () => {
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
     [{ ALLOW_REMOTE_IMAGES: 'maybe' }, 'ALLOW_REMOTE_IMAGES'],
     [{ UPSTREAM_RETRIES: '11' }, 'UPSTREAM_RETRIES'],
+    [{ AUTH_MODE: 'open' }, 'AUTH_MODE'],
+    [{ AUTH_MODE: 'cookie' }, 'SESSION_SECRET'],
+    [{ AUTH_MODE: 'cookie', SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
+    [{ AUTH_MODE: 'token' }, 'API_TOKENS'],
+    [{ API_TOKENS: 'abc,def' }, 'API_TOKENS'],
+    [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY'],
+    [{ MAX_STREAMS_PER_CLIENT: '-1' }, 'MAX_STREAMS_PER_CLIENT'],
   ])('refuses %p with a message naming %s', (env, name) => {
     expect(() => loadConfig(env, cwd)).toThrow(ConfigError);
     expect(() => loadConfig(env, cwd)).toThrow(new RegExp(`\\b${name}\\b`));
@@ -81,5 +88,31 @@ describe('loadConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toHaveLength(2);
     }
+  });
+
+  it('reads access settings: single-owner by default, loopback host names on a loopback HOST', () => {
+    const defaults = loadConfig({}, cwd);
+    expect(defaults.access).toEqual({ mode: 'none', sessionSecret: undefined, apiTokens: [] });
+    expect(defaults.allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
+    expect(defaults.rateLimits).toEqual({ requestsPerMinute: 600, answersPerMinute: 30 });
+    expect(defaults.maxStreamsPerClient).toBe(4);
+    expect(defaults.trustProxy).toBe(false);
+
+    const exposed = loadConfig(
+      {
+        HOST: '0.0.0.0',
+        AUTH_MODE: 'Token',
+        API_TOKENS: ' tok-0123456789abcdef , tok-fedcba9876543210 ',
+        TRUST_PROXY: 'loopback',
+        ALLOWED_HOSTS: 'Chat.Example.com,[::1]',
+      },
+      cwd,
+    );
+    expect(exposed.access).toEqual({ mode: 'token', sessionSecret: undefined, apiTokens: ['tok-0123456789abcdef', 'tok-fedcba9876543210'] });
+    expect(exposed.trustProxy).toBe('loopback');
+    expect(exposed.allowedHosts).toEqual(['chat.example.com', '::1']);
+    expect(loadConfig({ HOST: '0.0.0.0' }, cwd).allowedHosts).toEqual([]);
+    expect(loadConfig({ ALLOWED_HOSTS: '*' }, cwd).allowedHosts).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: '2' }, cwd).trustProxy).toBe(2);
   });
 });

@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
 export async function startBuiltApp(env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
-    env: { ...process.env, ...NO_LIMITS, ...env, PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
+    env: { ...process.env, ...NO_LIMITS, ...env, PORT: String(port), HOST: env.HOST ?? '127.0.0.1', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -33,7 +33,7 @@ export async function startBuiltApp(env: Record<string, string>): Promise<AppPro
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      if ((await fetch(`${url}/api/info`)).ok) break;
+      if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
       // not up yet
     }

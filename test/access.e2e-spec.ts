@@ -1,0 +1,271 @@
+import { request as httpRequest } from 'node:http';
+import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { type TestDatabase, testDatabase } from './support/database.js';
+import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+
+const SECRET = 'a-session-secret-of-at-least-32-characters!!';
+const TOKEN_A = 'token-a-0123456789abcdef';
+const TOKEN_B = 'token-b-0123456789abcdef';
+
+/** A client: a cookie jar of one cookie, or a bearer token. */
+interface Client {
+  headers(): Record<string, string>;
+  remember(response: Response): void;
+}
+
+function cookieClient(): Client & { cookie?: string } {
+  const client: Client & { cookie?: string } = {
+    headers: (): Record<string, string> => (client.cookie ? { cookie: client.cookie } : {}),
+    remember: (response) => {
+      const set = response.headers.get('set-cookie');
+      if (set) client.cookie = set.split(';')[0];
+    },
+  };
+  return client;
+}
+
+function bearerClient(token: string): Client {
+  return { headers: () => ({ authorization: `Bearer ${token}` }), remember: () => undefined };
+}
+
+describe('access: owners, tokens, limits and hosts', () => {
+  let fake: FakeOpenAi;
+  let dir: ReturnType<typeof tempDir>;
+  let db: TestDatabase;
+  let running: RunningApp | undefined;
+
+  beforeEach(async () => {
+    fake = await FakeOpenAi.start({ echo: true });
+    dir = tempDir();
+    db = await testDatabase(dir.path);
+  });
+
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    await fake.close();
+    await db.drop();
+    dir.remove();
+  });
+
+  const start = async (env: Record<string, string>) =>
+    (running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, ...env }));
+
+  async function call(client: Client, method: string, path: string, body?: unknown) {
+    const response = await fetch(`${running!.url}${path}`, {
+      method,
+      headers: { ...client.headers(), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    client.remember(response);
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  }
+
+  async function ownerWithConversation(client: Client, prompt: string) {
+    const created = await call(client, 'POST', '/api/conversations', { title: prompt });
+    expect(created.status).toBe(201);
+    const id = created.json().id as string;
+    expect((await call(client, 'POST', `/api/conversations/${id}/messages`, { prompt })).status).toBe(200);
+    return id;
+  }
+
+  /** `intruder` gets 404 (never 403, never data) for everything about `victim`'s conversation, which stays as it was. */
+  async function expectIsolated(victim: Client, intruder: Client, victimPrompt: string) {
+    const id = await ownerWithConversation(victim, victimPrompt);
+    const before = await call(victim, 'GET', `/api/conversations/${id}/messages`);
+
+    const attempts = [
+      await call(intruder, 'GET', `/api/conversations/${id}`),
+      await call(intruder, 'GET', `/api/conversations/${id}/messages`),
+      await call(intruder, 'POST', `/api/conversations/${id}/messages`, { prompt: 'let me in' }),
+      await call(intruder, 'POST', `/api/conversations/${id}/regenerate`),
+      await call(intruder, 'PATCH', `/api/conversations/${id}`, { title: 'mine now' }),
+      await call(intruder, 'DELETE', `/api/conversations/${id}`),
+      await call(intruder, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text: 'via ai sdk' }] }] }),
+    ];
+    for (const attempt of attempts) {
+      expect(attempt.status).toBe(404);
+      expect(attempt.text).not.toContain(victimPrompt);
+    }
+    const intruderList = await call(intruder, 'GET', '/api/conversations');
+    expect(intruderList.status).toBe(200);
+    expect(intruderList.text).not.toContain(id);
+    expect(intruderList.text).not.toContain(victimPrompt);
+
+    // The victim's conversation is untouched, and listed for the victim.
+    expect((await call(victim, 'GET', `/api/conversations/${id}`)).json()).toMatchObject({ id, title: victimPrompt });
+    expect((await call(victim, 'GET', `/api/conversations/${id}/messages`)).text).toBe(before.text);
+    expect((await call(victim, 'GET', '/api/conversations')).text).toContain(id);
+    expect(fake.requests.map((r) => r.body.messages.at(-1)!.content)).not.toContain('let me in');
+    return id;
+  }
+
+  describe('AUTH_MODE=cookie', () => {
+    it('gives each browser its own signed, HttpOnly, SameSite=Lax owner cookie, on the first response that lacks one', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const page = await fetch(`${running!.url}/`);
+      const cookie = page.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/^chat_session=[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
+      const again = await fetch(`${running!.url}/api/info`, { headers: { cookie: cookie.split(';')[0] } });
+      expect(again.headers.get('set-cookie')).toBeNull();
+    });
+
+    it('keeps two browsers apart: by id, in lists, on the seed endpoints and for AI SDK chat ids', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const alice = cookieClient();
+      const bob = cookieClient();
+      await call(alice, 'GET', '/api/info');
+      await call(bob, 'GET', '/api/info');
+      expect(alice.cookie).not.toBe(bob.cookie);
+      await expectIsolated(alice, bob, 'alice private plan');
+
+      // The seed endpoints: one default conversation per owner.
+      expect((await call(alice, 'POST', '/chat/', { prompt: 'alice seed' })).status).toBe(200);
+      expect((await call(bob, 'GET', '/chat/')).text).toBe('');
+      expect((await call(bob, 'POST', '/chat/', { prompt: 'bob seed' })).status).toBe(200);
+      expect(parseNdjson((await call(alice, 'GET', '/chat/')).text).map((m) => m.content)).toEqual(['alice seed', 're: alice seed']);
+      expect(parseNdjson((await call(bob, 'GET', '/chat/')).text).map((m) => m.content)).toEqual(['bob seed', 're: bob seed']);
+
+      // The same AI SDK chat id names a different conversation for each.
+      const ask = (client: Client, text: string) =>
+        call(client, 'POST', '/api/chat', { id: 'chat-1', messages: [{ role: 'user', parts: [{ type: 'text', text }] }] });
+      expect((await ask(alice, 'alice sdk')).status).toBe(200);
+      expect((await ask(bob, 'bob sdk')).status).toBe(200);
+      expect(fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['bob sdk']);
+    });
+
+    it('a forged or tampered cookie gets a new, empty owner', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const alice = cookieClient();
+      await ownerWithConversation(alice, 'alice only');
+      const [name, value] = alice.cookie!.split('=');
+      const [id, signature] = value.split('.');
+      const forged = { ...cookieClient(), cookie: `${name}=${id}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}` };
+      const list = await fetch(`${running!.url}/api/conversations`, { headers: { cookie: forged.cookie } });
+      expect(list.headers.get('set-cookie')).toMatch(/^chat_session=/);
+      expect(((await list.json()) as { items: unknown[] }).items).toEqual([]);
+    });
+
+    it('lets REST clients use API_TOKENS instead, each token its own owner; a wrong token is a 401', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET, API_TOKENS: `${TOKEN_A},${TOKEN_B}` });
+      await expectIsolated(bearerClient(TOKEN_A), bearerClient(TOKEN_B), 'token a secret');
+      await expectIsolated(bearerClient(TOKEN_B), cookieClient(), 'token b secret');
+      const wrong = await call(bearerClient('not-a-valid-token-at-all'), 'GET', '/api/conversations');
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(wrong.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'The bearer token is not valid' });
+    });
+  });
+
+  describe('AUTH_MODE=token', () => {
+    it('answers 401 without a valid bearer token, on every route but /healthz', async () => {
+      await start({ AUTH_MODE: 'token', API_TOKENS: `${TOKEN_A},${TOKEN_B}` });
+      const anonymous = cookieClient();
+      for (const [method, path, body] of [
+        ['GET', '/'],
+        ['GET', '/chat/'],
+        ['POST', '/chat/', { prompt: 'hi' }],
+        ['GET', '/api/conversations'],
+        ['POST', '/api/conversations', {}],
+        ['GET', '/api/info'],
+        ['GET', '/api/docs-json'],
+      ] as const) {
+        const response = await call(anonymous, method, path, body);
+        expect([path, response.status]).toEqual([path, 401]);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+        expect(response.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+        expect(response.headers.get('set-cookie')).toBeNull();
+      }
+      expect(fake.requests).toHaveLength(0);
+      expect(await db.readMessages()).toEqual([]);
+      const health = await call(anonymous, 'GET', '/healthz');
+      expect([health.status, health.json()]).toEqual([200, { status: 'ok' }]);
+    });
+
+    it('keeps two tokens apart, the seed endpoints included', async () => {
+      await start({ AUTH_MODE: 'token', API_TOKENS: `${TOKEN_A},${TOKEN_B}` });
+      const a = bearerClient(TOKEN_A);
+      const b = bearerClient(TOKEN_B);
+      await expectIsolated(a, b, 'only for a');
+      expect((await call(a, 'POST', '/chat/', { prompt: 'seed a' })).status).toBe(200);
+      expect((await call(b, 'GET', '/chat/')).text).toBe('');
+      expect(parseNdjson((await call(a, 'GET', '/chat/')).text).map((m) => m.content)).toEqual(['seed a', 're: seed a']);
+    });
+  });
+
+  describe('limits', () => {
+    it('answers 429 with Retry-After past RATE_LIMIT_REQUESTS_PER_MINUTE, per client', async () => {
+      await start({ AUTH_MODE: 'token', API_TOKENS: `${TOKEN_A},${TOKEN_B}`, RATE_LIMIT_REQUESTS_PER_MINUTE: '5' });
+      const a = bearerClient(TOKEN_A);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await call(a, 'GET', i % 2 ? '/api/conversations' : '/chat/')).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      const refused = await call(a, 'GET', '/api/conversations');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/at most 5 a minute/) });
+      // Another client is not affected.
+      expect((await call(bearerClient(TOKEN_B), 'GET', '/api/conversations')).status).toBe(200);
+    });
+
+    it('counts answers separately (RATE_LIMIT_ANSWERS_PER_MINUTE): reading goes on after the answer limit', async () => {
+      await start({ RATE_LIMIT_ANSWERS_PER_MINUTE: '2' });
+      const local = cookieClient();
+      expect((await call(local, 'POST', '/chat/', { prompt: 'one' })).status).toBe(200);
+      expect((await call(local, 'POST', '/chat/', { prompt: 'two' })).status).toBe(200);
+      const third = await call(local, 'POST', '/chat/', { prompt: 'three' });
+      expect(third.status).toBe(429);
+      expect(third.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(third.json().message).toMatch(/Too many answers/);
+      expect((await call(local, 'GET', '/chat/')).status).toBe(200);
+      expect((await db.readMessages()).map((r) => r.content)).not.toContain('three');
+    });
+
+    it('streams at most MAX_STREAMS_PER_CLIENT answers at once per client', async () => {
+      await start({ MAX_STREAMS_PER_CLIENT: '1' });
+      fake.enqueue({ tokens: wordTokens(40), tokenDelayMs: 10 });
+      const first = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
+      const second = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'too soon' }) });
+      expect(second.status).toBe(429);
+      expect(second.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(((await second.json()) as { message: string }).message).toMatch(/at most 1 per client/);
+      expect(parseNdjson(await first.text()).at(-1)!.content).toBe(wordTokens(40).join(''));
+      // The slot is free again once the first answer is over.
+      const third = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'now' }) });
+      expect(third.status).toBe(200);
+      await third.text();
+    });
+  });
+
+  describe('Host checks', () => {
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(`${running!.url}/chat/`);
+        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+
+    it('on a loopback HOST, refuses requests naming another host (DNS rebinding) with 421', async () => {
+      await start({});
+      const port = new URL(running!.url).port;
+      expect((await withHost(`localhost:${port}`)).status).toBe(200);
+      expect((await withHost(`127.0.0.1:${port}`)).status).toBe(200);
+      const rebound = await withHost(`evil.example:${port}`);
+      expect(rebound.status).toBe(421);
+      expect(JSON.parse(rebound.body)).toMatchObject({ statusCode: 421, message: expect.stringMatching(/ALLOWED_HOSTS/) });
+    });
+
+    it('answers the names ALLOWED_HOSTS lists', async () => {
+      await start({ ALLOWED_HOSTS: 'chat.example.com' });
+      expect((await withHost('chat.example.com')).status).toBe(200);
+      expect((await withHost('localhost')).status).toBe(421);
+    });
+  });
+});
