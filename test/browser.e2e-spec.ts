@@ -246,4 +246,49 @@ describeInBrowser('the chat page in Chromium', () => {
       await offlineDb.drop();
     }
   });
+
+  it('in AUTH_MODE=cookie, works on its own cookie, and another browser sees none of its chats', async () => {
+    const cookieDb = await testDatabase(dir.path, 'cookie');
+    const cookieApp = await startApp({
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_MODEL: 'fake-model',
+      DATABASE_URL: cookieDb.url,
+      AUTH_MODE: 'cookie',
+      SESSION_SECRET: 'browser-test-secret-0123456789abcdef',
+    });
+    const otherProfile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+    let other: BrowserContext | undefined;
+    try {
+      await context.route(`${cookieApp.url}/**`, (route) => route.continue());
+      const mine = await context.newPage();
+      await mine.goto(`${cookieApp.url}/`);
+      fake.enqueue({ tokens: ['private ', 'answer'] });
+      await mine.locator('#prompt').fill('my private question');
+      await mine.locator('#prompt').press('Enter');
+      await mine.waitForFunction(() => document.querySelector('.message.model .body')?.textContent?.trim() === 'private answer');
+      await mine.waitForSelector('#prompt:not([disabled])');
+      expect((await context.cookies(cookieApp.url)).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['chat_session', true, 'Lax']]);
+      await mine.reload();
+      await mine.waitForSelector('#conversation-list a');
+      expect(await mine.locator('#conversation-list a').first().textContent()).toBe('my private question');
+      await mine.close();
+
+      other = await chromium.launchPersistentContext(otherProfile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const theirs = other.pages()[0] ?? (await other.newPage());
+      const listed = theirs.waitForResponse((r) => r.url().includes('/api/conversations'));
+      await theirs.goto(`${cookieApp.url}/`);
+      expect(((await (await listed).json()) as { items: unknown[] }).items).toEqual([]);
+      expect(await theirs.locator('#conversation-list a').count()).toBe(0);
+      expect(await theirs.content()).not.toContain('my private question');
+    } finally {
+      await other?.close();
+      rmSync(otherProfile, { recursive: true, force: true });
+      await cookieApp.close();
+      await cookieDb.drop();
+    }
+  });
 });
