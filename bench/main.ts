@@ -1,94 +1,316 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeOpenAi } from '../test/support/fake-openai.js';
-import { percentile, round, seedTurns, startBuiltApp, timedRequest } from './support.js';
+import { wordTokens } from '../test/support/fake-openai.js';
+import {
+  cpuMs,
+  epochMs,
+  median,
+  percentile,
+  postPrompt,
+  round,
+  rssMb,
+  seedTurns,
+  sleep,
+  spawnAndWait,
+  startBuiltApp,
+  stopChild,
+  streamRequest,
+  upstreamTimes,
+  watchRss,
+} from './support.js';
 
 /**
- * `npm run bench`: starts the fake upstream and the built app on a temp database and prints
- * figures, a table and one JSON line. Timings are medians of repeated runs on this machine.
+ * `npm run bench`: the fake upstream in its own process, then the built app (dist/main.js, temp
+ * SQLite) and the reference relay (bench/reference-relay.ts, bare node:http), each measured the
+ * same way, one at a time. Prints a table per scenario with each figure's ratio to the
+ * reference, then one JSON line with everything.
  */
-async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'chat-bench-'));
-  const fake = await FakeOpenAi.start();
-  const databasePath = join(work, 'bench.sqlite');
-  const app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'bench', DATABASE_URL: databasePath });
-  const results: Record<string, unknown> = {};
+
+interface Target {
+  readonly name: 'app' | 'reference';
+  readonly url: string;
+  readonly pid: number;
+  /** Replaces the seed conversation's history with `turns` exchanges. */
+  seed(turns: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Starter = () => Promise<Target>;
+
+const BENCH_ENV = { CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0' };
+
+async function startApp(upstream: string, work: string): Promise<Target> {
+  const databasePath = join(work, `app-${Date.now()}.sqlite`);
+  const app = await startBuiltApp({ ...BENCH_ENV, OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench', DATABASE_URL: databasePath });
+  return {
+    name: 'app',
+    url: app.url,
+    pid: app.child.pid!,
+    seed: (turns) => Promise.resolve(seedTurns(databasePath, turns)),
+    stop: () => app.stop(),
+  };
+}
+
+async function startReference(upstream: string): Promise<Target> {
+  const { child, match } = await spawnAndWait('dist-bench/bench/reference-relay.js', { UPSTREAM_URL: upstream, PORT: '0' }, /listening on (\d+)/);
+  const url = `http://127.0.0.1:${match[1]}`;
+  return {
+    name: 'reference',
+    url,
+    pid: child.pid!,
+    seed: async (turns) => void (await fetch(`${url}/__seed?turns=${turns}`, { method: 'POST' })),
+    stop: () => stopChild(child),
+  };
+}
+
+/** Runs `measure` on the app and on the reference, each freshly started. */
+async function onBoth<T>(starters: Record<'app' | 'reference', Starter>, measure: (target: Target) => Promise<T>): Promise<Record<'app' | 'reference', T>> {
+  const results = {} as Record<'app' | 'reference', T>;
+  for (const name of ['reference', 'app'] as const) {
+    const target = await starters[name]();
+    try {
+      await target.seed(0);
+      results[name] = await measure(target);
+    } finally {
+      await target.stop();
+    }
+  }
+  return results;
+}
+
+const ratio = (app: number, reference: number) => (reference === 0 ? NaN : round(app / reference));
+
+function table(title: string, rows: Record<string, { app: number; reference: number; unit: string }>): void {
+  console.log(`\n${title}`);
+  console.table(
+    Object.fromEntries(
+      Object.entries(rows).map(([figure, { app, reference, unit }]) => [figure, { unit, app: round(app), reference: round(reference), 'app / ref': ratio(app, reference) }]),
+    ),
+  );
+}
+
+// 1. Added latency: what the relay adds to the model's own timing.
+async function addedLatency(target: Target, upstream: string) {
+  const samples = 20;
+  for (let i = 0; i < 3; i++) await postPrompt(target.url, `warm ${i} tokens=20 delay=1`);
+  await upstreamTimes(upstream, true);
+  const firsts: number[] = [];
+  const lasts: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const prompt = `latency ${i} tokens=200 delay=5`;
+    const result = await postPrompt(target.url, prompt);
+    const times = (await upstreamTimes(upstream, true)).find((t) => t.prompt === prompt)!;
+    firsts.push(result.firstModelLineAt - times.firstTokenAt!);
+    lasts.push(result.endAt - times.endAt!);
+  }
+  return { firstP50: median(firsts), firstP95: percentile(firsts, 95), lastP50: median(lasts), lastP95: percentile(lasts, 95) };
+}
+
+// 2. Relay throughput: a 2,000-token answer as fast as the upstream sends it.
+async function throughput(target: Target) {
+  await postPrompt(target.url, 'warm tokens=2000 delay=0');
+  const runs = 10;
+  const rates: number[] = [];
+  const cpuBefore = cpuMs(target.pid);
+  for (let i = 0; i < runs; i++) {
+    const result = await postPrompt(target.url, `throughput ${i} tokens=2000 delay=0`);
+    if (!result.text.includes(wordTokens(2000).join(''))) throw new Error(`${target.name}: incomplete answer in the throughput run`);
+    rates.push(2000 / ((result.endAt - result.startedAt) / 1000));
+  }
+  const cpuPer1000Tokens = (cpuMs(target.pid) - cpuBefore) / ((runs * 2000) / 1000);
+  return { tokensPerSecond: median(rates), cpuMsPer1000Tokens: cpuPer1000Tokens };
+}
+
+// 3. Concurrency: n simultaneous 100-token answers at 20 ms per token.
+async function concurrency(target: Target, streams: number) {
+  await postPrompt(target.url, 'warm tokens=5 delay=0');
+  await target.seed(0);
+  const idle = rssMb(target.pid);
+  const rss = watchRss(target.pid);
+  const cpuBefore = cpuMs(target.pid);
+  const expected = wordTokens(100).join('');
+  const results = await Promise.all(Array.from({ length: streams }, (_, i) => postPrompt(target.url, `concurrent ${i} tokens=100 delay=20`)));
+  const cpu = cpuMs(target.pid) - cpuBefore;
+  const peak = rss.stop();
+  const errors = results.filter((r) => r.status !== 200 || r.error || !r.text.trimEnd().endsWith(`${JSON.stringify(expected)}}`)).length;
+  return {
+    errors,
+    ttfbP99Ms: percentile(results.map((r) => r.firstByteAt - r.startedAt), 99),
+    cpuMsPerRequest: cpu / streams,
+    peakRssMb: peak,
+    rssPerStreamKb: ((peak - idle) * 1024) / streams,
+  };
+}
+
+// 4. History growth: a POST and GET /chat/ after n stored turns.
+async function historyGrowth(target: Target, turns: number) {
+  await target.seed(turns);
+  const firsts: number[] = [];
+  const lasts: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const result = await postPrompt(target.url, `history ${i} tokens=20 delay=0`);
+    if (i < 2) continue;
+    firsts.push(result.firstByteAt - result.startedAt);
+    lasts.push(result.endAt - result.startedAt);
+  }
+  const gets: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const result = await streamRequest(`${target.url}/chat/`);
+    gets.push(result.endAt - result.startedAt);
+  }
+  return { firstByteMs: median(firsts), lastByteMs: median(lasts), getHistoryMs: median(gets) };
+}
+
+// 5. Wire cost: bytes received per answer byte, seed format (both) and delta format (app).
+async function wireCost(target: Target) {
+  const tokens = 2000;
+  const answerBytes = Buffer.byteLength(wordTokens(tokens).join(''));
+  const seed = await postPrompt(target.url, `wire tokens=${tokens} delay=1`);
+  let delta = NaN;
+  if (target.name === 'app') {
+    const created = (await (await fetch(`${target.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
+    const result = await streamRequest(`${target.url}/api/conversations/${created.id}/messages`, {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify({ prompt: `wire tokens=${tokens} delay=1` }),
+    });
+    delta = result.bytes / answerBytes;
+  }
+  return { answerBytes, seedRatio: seed.bytes / answerBytes, deltaRatio: delta };
+}
+
+// 6. Abort: clients leaving after the first line; the upstream connection must close within a second.
+async function abort(target: Target, upstream: string) {
+  const clients = 20;
+  await upstreamTimes(upstream, true);
+  const left = await Promise.all(
+    Array.from({ length: clients }, (_, i) => postPrompt(target.url, `abort ${i} tokens=300 delay=20`, { leaveAfterFirstModelLine: true })),
+  );
+  await sleep(1500);
+  const times = await upstreamTimes(upstream, true);
+  const delays = left.map((result, i) => {
+    const upstreamSide = times.find((t) => t.prompt === `abort ${i} tokens=300 delay=20`);
+    return upstreamSide?.aborted && upstreamSide.closedAt ? upstreamSide.closedAt - result.endAt : Infinity;
+  });
+  return { closedWithinOneSecond: delays.filter((d) => d <= 1000).length, of: clients, worstMs: Math.max(...delays) };
+}
+
+// 7. Start-up: process start to the first answered request, and idle RSS.
+async function startup(starter: Starter) {
+  const started = epochMs();
+  const target = await starter();
   try {
-    results.wireCost = await wireCost(app.url, fake);
-    await app.stop();
-    results.historyGrowth = await historyGrowth(fake, databasePath);
+    for (;;) {
+      try {
+        const result = await streamRequest(`${target.url}/chat/`);
+        if (result.status === 200) break;
+      } catch {
+        // not yet
+      }
+      await sleep(5);
+    }
+    const readyMs = epochMs() - started;
+    await sleep(1000);
+    return { firstAnswerMs: readyMs, idleRssMb: rssMb(target.pid) };
   } finally {
-    await app.stop();
-    await fake.close();
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const benchStarted = Date.now();
+  const work = mkdtempSync(join(tmpdir(), 'chat-bench-'));
+  const { child: upstreamProcess, match } = await spawnAndWait('dist-bench/bench/fake-upstream.js', {}, /fake upstream on (\S+)/);
+  const upstream = match[1];
+  const starters = { app: () => startApp(upstream, work), reference: () => startReference(upstream) };
+  const report: Record<string, unknown> = {};
+  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. Each figure: app, reference relay, ratio.`);
+  try {
+    const latency = await onBoth(starters, (t) => addedLatency(t, upstream));
+    table('1. Added latency, 200-token answer at 5 ms/token (ms; client receive − upstream send)', {
+      'first model line p50': { unit: 'ms', app: latency.app.firstP50, reference: latency.reference.firstP50 },
+      'first model line p95': { unit: 'ms', app: latency.app.firstP95, reference: latency.reference.firstP95 },
+      'last byte p50': { unit: 'ms', app: latency.app.lastP50, reference: latency.reference.lastP50 },
+      'last byte p95': { unit: 'ms', app: latency.app.lastP95, reference: latency.reference.lastP95 },
+    });
+    report.addedLatency = latency;
+
+    const rate = await onBoth(starters, throughput);
+    table('2. Relay throughput, 2,000 tokens as fast as the upstream sends', {
+      'tokens per second': { unit: 'tok/s', app: rate.app.tokensPerSecond, reference: rate.reference.tokensPerSecond },
+      'CPU per 1,000 tokens': { unit: 'ms', app: rate.app.cpuMsPer1000Tokens, reference: rate.reference.cpuMsPer1000Tokens },
+    });
+    report.throughput = rate;
+
+    for (const streams of [200, 1000]) {
+      const result = await onBoth(starters, (t) => concurrency(t, streams));
+      table(`3. Concurrency: ${streams} simultaneous streams, 100 tokens at 20 ms`, {
+        errors: { unit: 'count', app: result.app.errors, reference: result.reference.errors },
+        'TTFB p99': { unit: 'ms', app: result.app.ttfbP99Ms, reference: result.reference.ttfbP99Ms },
+        'CPU per request': { unit: 'ms', app: result.app.cpuMsPerRequest, reference: result.reference.cpuMsPerRequest },
+        'peak RSS': { unit: 'MB', app: result.app.peakRssMb, reference: result.reference.peakRssMb },
+        'RSS per stream': { unit: 'KB', app: result.app.rssPerStreamKb, reference: result.reference.rssPerStreamKb },
+      });
+      report[`concurrency${streams}`] = result;
+    }
+
+    const growth: Record<string, unknown> = {};
+    const growthRows: Record<string, { app: number; reference: number; unit: string }> = {};
+    const sizes = [0, 1000, 10000];
+    const bySize = await onBoth(starters, async (t) => {
+      const out: Record<number, Awaited<ReturnType<typeof historyGrowth>>> = {};
+      for (const turns of sizes) out[turns] = await historyGrowth(t, turns);
+      return out;
+    });
+    for (const turns of sizes) {
+      growthRows[`POST first byte @${turns} turns`] = { unit: 'ms', app: bySize.app[turns].firstByteMs, reference: bySize.reference[turns].firstByteMs };
+      growthRows[`POST last byte @${turns} turns`] = { unit: 'ms', app: bySize.app[turns].lastByteMs, reference: bySize.reference[turns].lastByteMs };
+      growthRows[`GET /chat/ @${turns} turns`] = { unit: 'ms', app: bySize.app[turns].getHistoryMs, reference: bySize.reference[turns].getHistoryMs };
+      growth[turns] = { app: bySize.app[turns], reference: bySize.reference[turns] };
+    }
+    growthRows['POST last byte @10000 ÷ @0'] = {
+      unit: '×',
+      app: bySize.app[10000].lastByteMs / bySize.app[0].lastByteMs,
+      reference: bySize.reference[10000].lastByteMs / bySize.reference[0].lastByteMs,
+    };
+    table('4. History growth: 20-token answer (no upstream delay) and GET /chat/, by stored turns', growthRows);
+    report.historyGrowth = growth;
+
+    const wire = await onBoth(starters, wireCost);
+    table(`5. Wire cost: bytes received ÷ answer bytes (${wire.app.answerBytes}-byte answer, 2,000 tokens at 1 ms)`, {
+      'seed format': { unit: '×', app: wire.app.seedRatio, reference: wire.reference.seedRatio },
+      'delta format (app only)': { unit: '×', app: wire.app.deltaRatio, reference: NaN },
+    });
+    report.wireCost = wire;
+
+    const aborts = await onBoth(starters, (t) => abort(t, upstream));
+    table('6. Abort: 20 clients leave after the first model line', {
+      'upstream closed within 1 s': { unit: 'of 20', app: aborts.app.closedWithinOneSecond, reference: aborts.reference.closedWithinOneSecond },
+      'slowest close': { unit: 'ms', app: aborts.app.worstMs, reference: aborts.reference.worstMs },
+    });
+    report.abort = aborts;
+
+    const starts = { app: [] as Awaited<ReturnType<typeof startup>>[], reference: [] as Awaited<ReturnType<typeof startup>>[] };
+    for (let i = 0; i < 3; i++) {
+      starts.reference.push(await startup(starters.reference));
+      starts.app.push(await startup(starters.app));
+    }
+    const startupResult = {
+      app: { firstAnswerMs: median(starts.app.map((s) => s.firstAnswerMs)), idleRssMb: median(starts.app.map((s) => s.idleRssMb)) },
+      reference: { firstAnswerMs: median(starts.reference.map((s) => s.firstAnswerMs)), idleRssMb: median(starts.reference.map((s) => s.idleRssMb)) },
+    };
+    table('7. Start-up (median of 3)', {
+      'process start → first answered request': { unit: 'ms', app: startupResult.app.firstAnswerMs, reference: startupResult.reference.firstAnswerMs },
+      'idle RSS': { unit: 'MB', app: startupResult.app.idleRssMb, reference: startupResult.reference.idleRssMb },
+    });
+    report.startup = startupResult;
+  } finally {
+    await stopChild(upstreamProcess);
     rmSync(work, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ bench: 'nest-chat-app', node: process.version, ...results }));
-}
-
-/** Bytes on the wire for one 20,000-character answer: the seed's cumulative format against deltas. */
-async function wireCost(url: string, fake: FakeOpenAi) {
-  const tokens = Array.from({ length: 4000 }, (_, i) => `t${String(i % 1000).padStart(3, '0')} `); // 5 chars each
-  const answerBytes = Buffer.byteLength(tokens.join(''));
-  const conversation = (await (await fetch(`${url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
-  const rows: { format: string; bytes: number; lines: number; ratio: number }[] = [];
-  for (const format of ['full', 'delta']) {
-    fake.enqueue({ tokens, tokenDelayMs: 1 });
-    const result = await timedRequest(`${url}/api/conversations/${conversation.id}/messages?format=${format}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'a long answer please' }),
-    });
-    rows.push({ format, bytes: result.bytes, lines: result.text.split('\n').length - 1, ratio: round(result.bytes / answerBytes) });
-  }
-  console.log(`\nWire cost of one ${answerBytes}-byte answer (4,000 tokens at 1 ms, CHAT_DEBOUNCE_MS=10):`);
-  console.table(rows);
-  return { answerBytes, formats: rows };
-}
-
-/** POST time with a short and a long stored history: the context read is bounded, so it should not grow. */
-async function historyGrowth(fake: FakeOpenAi, databasePath: string) {
-  const rows: { storedMessages: number; firstByteP50Ms: number; lastByteP50Ms: number; seedHistoryGetMs: number }[] = [];
-  for (const turns of [5, 5000]) {
-    const conversationId = turns === 5 ? '11111111-1111-4111-8111-111111111111' : '22222222-2222-4222-8222-222222222222';
-    seedTurns(databasePath, conversationId, turns);
-    seedTurns(databasePath, '00000000-0000-0000-0000-000000000000', turns);
-    const app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'bench', DATABASE_URL: databasePath });
-    try {
-      fake.setDefault({ tokenCount: 20 });
-      const firstBytes: number[] = [];
-      const lastBytes: number[] = [];
-      for (let i = 0; i < 40; i++) {
-        const result = await timedRequest(`${app.url}/api/conversations/${conversationId}/messages`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ prompt: `question ${i}` }),
-        });
-        if (i >= 5) {
-          firstBytes.push(result.firstByteMs);
-          lastBytes.push(result.totalMs);
-        }
-      }
-      const gets: number[] = [];
-      for (let i = 0; i < 5; i++) gets.push((await timedRequest(`${app.url}/chat/`, {})).totalMs);
-      rows.push({
-        storedMessages: turns * 2,
-        firstByteP50Ms: round(percentile(firstBytes, 50)),
-        lastByteP50Ms: round(percentile(lastBytes, 50)),
-        seedHistoryGetMs: round(percentile(gets, 50)),
-      });
-    } finally {
-      await app.stop();
-    }
-    // The default conversation is re-seeded per size: clear it so each size stands alone.
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(databasePath);
-    db.prepare(`DELETE FROM messages WHERE conversation_id = '00000000-0000-0000-0000-000000000000'`).run();
-    db.close();
-  }
-  console.log('\nPOST /api/conversations/:id/messages (20-token answer, no upstream delay) and GET /chat/ by stored history:');
-  console.table(rows);
-  return rows;
+  console.log(`\nBench took ${Math.round((Date.now() - benchStarted) / 1000)} s.`);
+  console.log(JSON.stringify({ bench: 'nest-chat-app', node: process.version, cpus: cpus().length, ...report }, (_, v: unknown) => (typeof v === 'number' ? round(v, 3) : v)));
 }
 
 main().catch((error: unknown) => {

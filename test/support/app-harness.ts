@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
+import { NO_LIMITS } from './built-app.js';
 import { loadConfig } from '../../src/config/app-config.js';
+
+export { NO_LIMITS };
 
 export interface RunningApp {
   readonly app: NestExpressApplication;
@@ -18,12 +21,6 @@ export function tempDir(prefix = 'chat-test-'): { path: string; remove(): void }
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
-
-/**
- * Rate and stream limits are off unless a test sets them: the suites fire requests far faster
- * than any person, from one address. The limits have their own tests.
- */
-export const NO_LIMITS = { RATE_LIMIT_REQUESTS_PER_MINUTE: '0', RATE_LIMIT_ANSWERS_PER_MINUTE: '0', MAX_STREAMS_PER_CLIENT: '0' };
 
 /** Starts the real application, configured through the same env parsing as `main.ts`, on a free port. */
 export async function startApp(env: Record<string, string | undefined>): Promise<RunningApp> {

@@ -21,7 +21,23 @@ export interface FakeReply {
   readonly malformedAfterTokens?: number;
   /** Answer "re: <the last user message>" in a few tokens, so an answer can be matched to its prompt. */
   readonly echo?: boolean;
+  /**
+   * Take `tokens=<n>`, `delay=<ms>` and `first=<ms>` from the last user message (the bench drives
+   * a fake in another process this way).
+   */
+  readonly fromPrompt?: boolean;
 }
+
+/** When things happened on one request, in epoch milliseconds (comparable across local processes). */
+export interface RequestTimes {
+  prompt: string;
+  firstTokenAt?: number;
+  endAt?: number;
+  closedAt?: number;
+  aborted: boolean;
+}
+
+export const epochMs = (): number => performance.timeOrigin + performance.now();
 
 export interface RecordedRequest {
   readonly body: {
@@ -35,6 +51,7 @@ export interface RecordedRequest {
   aborted: boolean;
   /** Resolves when the connection for this request is over, whoever ended it. */
   readonly closed: Promise<void>;
+  readonly times: RequestTimes;
 }
 
 export function wordTokens(count: number): string[] {
@@ -97,23 +114,34 @@ export class FakeOpenAi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.url === '/__requests') {
+      // For a driver in another process: the timings recorded so far (DELETE: and forget them).
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.requests.map((r) => r.times)));
+      if (req.method === 'DELETE') this.requests.length = 0;
+      return;
+    }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
       return;
     }
-    const reply = this.queued.shift() ?? this.defaultReply;
+    let reply = this.queued.shift() ?? this.defaultReply;
     let markClosed!: () => void;
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'];
+    const lastPrompt = body.messages.findLast((m) => m.role === 'user')?.content ?? '';
     const recorded: RecordedRequest = {
-      body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'],
+      body,
       headers: req.headers,
       aborted: false,
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
+      times: { prompt: lastPrompt, aborted: false },
     };
     this.requests.push(recorded);
     res.on('close', () => {
-      if (!res.writableFinished) recorded.aborted = true;
+      if (!res.writableFinished) recorded.aborted = recorded.times.aborted = true;
+      recorded.times.closedAt = epochMs();
       markClosed();
     });
+    if (reply.fromPrompt) reply = { ...reply, ...replyFromPrompt(lastPrompt) };
 
     if (reply.status !== undefined) {
       res.writeHead(reply.status, { 'content-type': 'application/json' });
@@ -121,7 +149,6 @@ export class FakeOpenAi {
       return;
     }
 
-    const lastPrompt = recorded.body.messages.findLast((m) => m.role === 'user')?.content ?? '';
     const tokens = reply.echo ? ['re', ': ', ...lastPrompt.split(/(?<= )/)] : (reply.tokens ?? wordTokens(reply.tokenCount ?? 5));
     const id = `chatcmpl-fake${this.requests.length}`;
     const created = Math.floor(Date.now() / 1000);
@@ -151,6 +178,7 @@ export class FakeOpenAi {
         return;
       }
       res.write(chunk({ content: tokens[i] }, null));
+      if (i === 0) recorded.times.firstTokenAt = epochMs();
     }
     res.write(chunk({}, 'stop'));
     if (recorded.body.stream_options?.include_usage) {
@@ -169,7 +197,16 @@ export class FakeOpenAi {
       );
     }
     res.end('data: [DONE]\n\n');
+    recorded.times.endAt = epochMs();
   }
+}
+
+function replyFromPrompt(prompt: string): FakeReply {
+  const number = (name: string) => {
+    const match = new RegExp(`\\b${name}=(\\d+)`).exec(prompt);
+    return match ? Number(match[1]) : undefined;
+  };
+  return { tokenCount: number('tokens') ?? 5, tokenDelayMs: number('delay'), firstTokenDelayMs: number('first') ?? number('delay') };
 }
 
 function sleep(ms: number): Promise<void> {
