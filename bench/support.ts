@@ -54,7 +54,8 @@ export function watchRss(pid: number, everyMs = 20): { stop(): number } {
   };
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+// A connection per request: reusing idle keep-alive sockets races the server closing them, which would count as errors.
+const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
 
 export interface StreamResult {
   status: number;

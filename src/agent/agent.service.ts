@@ -72,27 +72,36 @@ export class AgentService {
     const forward = () => call.abort();
     outer.addEventListener('abort', forward, { once: true });
     let timedOut: AgentError | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expireIn = (ms: number, error: () => AgentError) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = error();
-        call.abort();
-      }, ms);
-    };
     let progress: AnswerProgress = { text: '', usage: null };
-    expireIn(firstTokenTimeoutMs, () =>
-      new AgentError(`The model server sent nothing for ${seconds(firstTokenTimeoutMs)}.`, { retryable: true }),
-    );
+    // One timer per call, not one per token: each chunk only moves the deadline, and the timer,
+    // when it fires early, sleeps again until the deadline it finds.
+    let started = false;
+    let deadline = performance.now() + firstTokenTimeoutMs;
+    const check = () => {
+      const left = deadline - performance.now();
+      if (left > 0) {
+        timer = setTimeout(check, left);
+        return;
+      }
+      timedOut = started
+        ? new AgentError(`The model server stopped sending for ${seconds(idleTimeoutMs)} in the middle of the answer.`, {
+            retryable: progress.text === '',
+          })
+        : new AgentError(`The model server sent nothing for ${seconds(firstTokenTimeoutMs)}.`, { retryable: true });
+      call.abort();
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(check, firstTokenTimeoutMs);
     try {
       for await (const chunk of this.model.streamText({ systemPrompt: this.config.systemPrompt, turns }, call.signal)) {
         if (call.signal.aborted) break;
         progress = 'text' in chunk ? { text: progress.text + chunk.text, usage: progress.usage } : { text: progress.text, usage: chunk.usage };
-        expireIn(idleTimeoutMs, () =>
-          new AgentError(`The model server stopped sending for ${seconds(idleTimeoutMs)} in the middle of the answer.`, {
-            retryable: progress.text === '',
-          }),
-        );
+        deadline = performance.now() + idleTimeoutMs;
+        if (!started) {
+          // The idle deadline may come before the first-token one the timer was set for.
+          started = true;
+          clearTimeout(timer);
+          timer = setTimeout(check, idleTimeoutMs);
+        }
         emit(progress);
       }
     } catch (error) {

@@ -1,12 +1,15 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { AgentError } from './agent-error.js';
+import { createNodeHttpFetch } from './node-http-fetch.js';
 import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
 
 export interface OpenAiModelOptions {
   readonly apiKey: string | undefined;
   readonly baseURL: string | undefined;
   readonly model: string;
+  /** 'node': the SDK fetches over node:http (createNodeHttpFetch); 'fetch': Node's built-in fetch. */
+  readonly httpClient?: 'node' | 'fetch';
 }
 
 const UPSTREAM_MESSAGE_MAX_CHARS = 300;
@@ -23,6 +26,7 @@ export class OpenAiChatModel implements ChatModel {
       baseURL: options.baseURL,
       // A retry after tokens were shown would duplicate them; failures surface as an error line instead.
       maxRetries: 0,
+      ...(options.httpClient !== 'fetch' && { fetch: createNodeHttpFetch() }),
     });
   }
 

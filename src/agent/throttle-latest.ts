@@ -15,35 +15,40 @@ export function throttleLatest<T>(windowMs: number): OperatorFunction<T, T> {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let pending: { value: T } | undefined;
       let end: { error: unknown } | 'complete' | undefined;
+      let emittedAt = -Infinity;
 
-      const openWindow = () => {
-        timer = setTimeout(closeWindow, windowMs);
+      const emit = (value: T) => {
+        emittedAt = performance.now();
+        subscriber.next(value);
       };
-      const closeWindow = () => {
+      // A timer only when a value has to wait: with tokens slower than the window (the usual
+      // case), every token goes out at once and no timer is ever set.
+      const flush = () => {
         timer = undefined;
         if (pending) {
           const { value } = pending;
           pending = undefined;
-          subscriber.next(value);
-          if (end === undefined) openWindow();
+          emit(value);
         }
         if (end !== undefined) finish();
       };
       const finish = () => (end === 'complete' ? subscriber.complete() : subscriber.error(end!.error));
       const endAfterPending = (how: NonNullable<typeof end>) => {
         end = how;
-        if (timer === undefined || !pending) finish();
-        // else: closeWindow emits the pending value, then finishes.
+        if (timer === undefined) finish();
+        // else: flush emits the pending value at the window's end, then finishes.
       };
 
       const subscription = source.subscribe({
         next: (value) => {
-          if (timer === undefined) {
-            subscriber.next(value);
-            openWindow();
-          } else {
+          if (timer !== undefined) {
             pending = { value };
+            return;
           }
+          const wait = emittedAt + windowMs - performance.now();
+          if (wait <= 0) return emit(value);
+          pending = { value };
+          timer = setTimeout(flush, wait);
         },
         error: (error: unknown) => endAfterPending({ error }),
         complete: () => endAfterPending('complete'),

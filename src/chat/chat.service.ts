@@ -141,9 +141,7 @@ export class ChatService implements BeforeApplicationShutdown {
         subscriber.next({ type: 'start', prompt, answer });
 
         // The prompt and what came before it, newest first until the budget is spent.
-        const context = await this.messages.contextTail(conversationId, prompt.id + 1, this.config.contextMaxTokens, (m) =>
-          estimateTokens(m.content),
-        );
+        const context = await this.messages.contextTail(conversationId, prompt.id + 1, this.config.contextMaxTokens, estimateTokens);
         if (subscriber.closed) return void interrupted();
         if (stopRequested) return finish({ status: 'interrupted', message: SHUTDOWN_MESSAGE });
 

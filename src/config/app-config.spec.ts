@@ -23,13 +23,16 @@ describe('loadConfig', () => {
       apiKey: 'sk-x',
       baseURL: undefined,
       model: 'gpt-4o-mini',
+      httpClient: 'node',
     });
     expect(loadConfig({ OPENAI_BASE_URL: 'http://localhost:11434/v1', OPENAI_MODEL: 'llama3.2' }, cwd).model).toEqual({
       kind: 'openai',
       apiKey: undefined,
       baseURL: 'http://localhost:11434/v1',
       model: 'llama3.2',
+      httpClient: 'node',
     });
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-x', UPSTREAM_HTTP_CLIENT: 'fetch' }, cwd).model).toMatchObject({ httpClient: 'fetch' });
   });
 
   it.each([
@@ -75,6 +78,7 @@ describe('loadConfig', () => {
     [{ API_TOKENS: 'abc,def' }, 'API_TOKENS'],
     [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY'],
     [{ MAX_STREAMS_PER_CLIENT: '-1' }, 'MAX_STREAMS_PER_CLIENT'],
+    [{ UPSTREAM_HTTP_CLIENT: 'curl' }, 'UPSTREAM_HTTP_CLIENT'],
   ])('refuses %p with a message naming %s', (env, name) => {
     expect(() => loadConfig(env, cwd)).toThrow(ConfigError);
     expect(() => loadConfig(env, cwd)).toThrow(new RegExp(`\\b${name}\\b`));

@@ -6,7 +6,14 @@ export type DatabaseConfig =
 
 /** Where answers come from: a real OpenAI-compatible server, or the built-in offline model. */
 export type ModelConfig =
-  | { readonly kind: 'openai'; readonly apiKey: string | undefined; readonly baseURL: string | undefined; readonly model: string }
+  | {
+      readonly kind: 'openai';
+      readonly apiKey: string | undefined;
+      readonly baseURL: string | undefined;
+      readonly model: string;
+      /** How the SDK talks HTTP: node:http with a keep-alive pool, or Node's built-in fetch. */
+      readonly httpClient: 'node' | 'fetch';
+    }
   | { readonly kind: 'offline' };
 
 export interface AppConfig {
@@ -133,10 +140,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (baseURL !== undefined && !isHttpUrl(baseURL)) {
     problems.push(`OPENAI_BASE_URL must be an http:// or https:// URL (got ${JSON.stringify(baseURL)})`);
   }
+  const httpClient = (value('UPSTREAM_HTTP_CLIENT') ?? 'node').toLowerCase();
+  if (httpClient !== 'node' && httpClient !== 'fetch') {
+    problems.push(`UPSTREAM_HTTP_CLIENT must be node or fetch (got ${JSON.stringify(httpClient)})`);
+  }
   const model: ModelConfig =
     apiKey === undefined && baseURL === undefined
       ? { kind: 'offline' }
-      : { kind: 'openai', apiKey, baseURL, model: value('OPENAI_MODEL') ?? DEFAULT_OPENAI_MODEL };
+      : { kind: 'openai', apiKey, baseURL, model: value('OPENAI_MODEL') ?? DEFAULT_OPENAI_MODEL, httpClient: httpClient === 'fetch' ? 'fetch' : 'node' };
 
   const database = parseDatabaseUrl(value('DATABASE_URL'), cwd, problems);
 

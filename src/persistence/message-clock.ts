@@ -19,9 +19,13 @@ export function formatMicros(micros: number): string {
   return `${iso.slice(0, -1)}${String(micros % 1000).padStart(3, '0')}Z`;
 }
 
-/** The timestamp one microsecond after an ISO 8601 timestamp written by formatMicros. */
+/**
+ * The timestamp one microsecond after an ISO 8601 timestamp written by formatMicros (or the
+ * current time, for a value that is not one).
+ */
 export function timestampAfter(timestamp: string): string {
   const millis = Date.parse(`${timestamp.slice(0, 23)}Z`);
+  if (Number.isNaN(millis)) return nextTimestamp();
   const micros = Number(timestamp.slice(23, 26)) || 0;
   return formatMicros(millis * 1000 + micros + 1);
 }

@@ -75,7 +75,7 @@ describe('MessageRepository on a real SQLite file', () => {
 
   it('stores a list in one transaction: a failing row leaves none of the list behind', async () => {
     const broken = { ...model('a'), content: null as unknown as string };
-    await expect(repository.append('c1', [user('q'), broken])).rejects.toThrow();
+    await expect(repository.append('c1', [user('q'), broken])).rejects.toMatchObject({ message: expect.stringMatching(/NOT NULL/) });
     expect(await repository.listConversation('c1')).toEqual([]);
     // The repository still works after the rollback.
     await repository.append('c1', [user('after')]);

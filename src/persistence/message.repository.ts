@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, In, LessThan, MoreThan, Not } from 'typeorm';
-import { ConversationEntity } from './conversation.entity.js';
+import { DataSource, type EntityManager, LessThan, MoreThan } from 'typeorm';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
 import { instanceId } from './instance-id.js';
 import { nextTimestamp, timestampAfter } from './message-clock.js';
@@ -28,6 +27,13 @@ export interface AnswerOutcome {
   readonly usage?: TokenUsage | null;
 }
 
+/** A message as the model's context needs it. */
+export interface ContextMessage {
+  readonly id: number;
+  readonly role: MessageRole;
+  readonly content: string;
+}
+
 export interface MessagePage {
   /** Oldest first. */
   readonly items: MessageEntity[];
@@ -36,17 +42,109 @@ export interface MessagePage {
 }
 
 const CONTEXT_PAGE_SIZE = 64;
+
+/**
+ * The hot path (append, context, finish) is plain SQL through TypeORM's connection: the entity
+ * machinery of save()/find() cost more CPU per answer than the relaying itself (see README, Performance).
+ */
+const MESSAGE_COLUMNS =
+  'id, conversation_id, role, content, status, error, model, timestamp, created_at, prompt_tokens, completion_tokens, instance_id';
+
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): unknown;
+}
+
+interface SqliteConnection {
+  readonly inTransaction: boolean;
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
+}
+
+interface MessageRow {
+  id: number;
+  conversation_id: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  error: string | null;
+  model: string | null;
+  timestamp: string;
+  created_at: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  instance_id: string | null;
+}
+
+function toMessage(row: MessageRow): MessageEntity {
+  return Object.assign(new MessageEntity(), {
+    id: row.id,
+    conversationId: row.conversation_id,
+    role: row.role,
+    content: row.content,
+    status: row.status,
+    error: row.error,
+    model: row.model,
+    timestamp: row.timestamp,
+    createdAt: row.created_at,
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    instanceId: row.instance_id,
+  });
+}
 const MAX_TITLE_CHARS = 80;
 
 @Injectable()
 export class MessageRepository {
   /** Rows read by context and history queries since start: lets tests and the bench see the work a request does. */
   rowsRead = 0;
+  private readonly statements = new Map<string, string>();
+
+  /** better-sqlite3's connection (TypeORM's own): the hot path runs prepared statements on it directly. */
+  private readonly sqlite: SqliteConnection | undefined;
+  private readonly prepared = new Map<string, SqliteStatement>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly writes: WriteQueue,
-  ) {}
+  ) {
+    this.sqlite =
+      dataSource.options.type === 'better-sqlite3' ? (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection : undefined;
+  }
+
+  /** Runs one statement (written with `?` placeholders) of the hot path; rows for a query or RETURNING. */
+  private execute<T>(sql: string, params: readonly unknown[], manager?: EntityManager): Promise<T[]> | T[] {
+    if (this.sqlite) {
+      let statement = this.prepared.get(sql);
+      if (!statement) this.prepared.set(sql, (statement = this.sqlite.prepare(sql)));
+      if (statement.reader) return statement.all(...params) as T[];
+      statement.run(...params);
+      return [];
+    }
+    return (manager ?? this.dataSource.manager).query<T[]>(this.sql(sql), [...params]);
+  }
+
+  /**
+   * A write transaction of the hot path. On SQLite it runs on the connection itself: its
+   * statements complete synchronously, so a whole append or finish takes one turn of the event
+   * loop instead of a dozen TypeORM round trips, and writes never queue up behind streaming.
+   */
+  private transaction<T>(work: (manager?: EntityManager) => Promise<T>): Promise<T> {
+    const sqlite = this.sqlite;
+    if (!sqlite) return this.writes.run(() => this.dataSource.transaction((manager) => work(manager)));
+    return this.writes.run(async () => {
+      sqlite.exec('BEGIN');
+      try {
+        const result = await work();
+        sqlite.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
 
   private get messages() {
     return this.dataSource.getRepository(MessageEntity);
@@ -59,14 +157,12 @@ export class MessageRepository {
    * and timestamps rise with ids even when the instances' clocks differ.
    */
   append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]> {
-    return this.writes.run(() =>
-      this.dataSource.transaction(async (manager) => {
-        const floor = await this.lockConversation(manager, conversationId);
-        const saved = await this.insert(manager, conversationId, messages, floor);
-        await this.touch(manager, conversationId, saved.at(-1)?.timestamp, messages.find((m) => m.role === 'user')?.content);
-        return saved;
-      }),
-    );
+    return this.transaction(async (manager) => {
+      const floor = await this.lockConversation(conversationId, manager);
+      const saved = await this.insert(conversationId, messages, floor, manager);
+      await this.touch(conversationId, manager, saved.at(-1)?.timestamp, messages.find((m) => m.role === 'user')?.content);
+      return saved;
+    });
   }
 
   /**
@@ -74,22 +170,26 @@ export class MessageRepository {
    * replaces, in one transaction.
    */
   finishAnswer(answer: MessageEntity, outcome: AnswerOutcome, replaces: readonly number[] = []): Promise<MessageEntity> {
-    return this.writes.run(() =>
-      this.dataSource.transaction(async (manager) => {
-        const changes = {
-          content: outcome.content,
-          status: outcome.status,
-          error: outcome.error ?? null,
-          promptTokens: outcome.usage?.promptTokens ?? null,
-          completionTokens: outcome.usage?.completionTokens ?? null,
-          instanceId: null,
-        };
-        await manager.update(MessageEntity, { id: answer.id }, changes);
-        if (replaces.length > 0) await manager.delete(MessageEntity, { id: In([...replaces]) });
-        await this.touch(manager, answer.conversationId);
-        return Object.assign(new MessageEntity(), answer, changes);
-      }),
-    );
+    return this.transaction(async (manager) => {
+      const changes = {
+        content: outcome.content,
+        status: outcome.status,
+        error: outcome.error ?? null,
+        promptTokens: outcome.usage?.promptTokens ?? null,
+        completionTokens: outcome.usage?.completionTokens ?? null,
+        instanceId: null,
+      };
+      await this.execute(
+        `UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, instance_id = NULL WHERE id = ?`,
+        [changes.content, changes.status, changes.error, changes.promptTokens, changes.completionTokens, answer.id],
+        manager,
+      );
+      if (replaces.length > 0) {
+        await this.execute(`DELETE FROM messages WHERE id IN (${replaces.map(() => '?').join(', ')})`, replaces, manager);
+      }
+      await this.touch(answer.conversationId, manager);
+      return Object.assign(new MessageEntity(), answer, changes);
+    });
   }
 
   /**
@@ -102,21 +202,21 @@ export class MessageRepository {
     conversationId: string,
     beforeId: number,
     maxTokens: number,
-    estimateTokens: (message: MessageEntity) => number,
-  ): Promise<MessageEntity[]> {
-    const picked: MessageEntity[] = [];
+    estimateTokens: (content: string) => number,
+  ): Promise<ContextMessage[]> {
+    const picked: ContextMessage[] = [];
     let budget = maxTokens;
     let cursor = beforeId;
     for (;;) {
-      const page = await this.messages.find({
-        where: { conversationId, id: LessThan(cursor), status: Not('streaming') },
-        order: { id: 'DESC' },
-        take: CONTEXT_PAGE_SIZE,
-      });
+      // Only what the model sees: the rows stay plain objects, no entity per row.
+      const page = await this.execute<ContextMessage>(
+        `SELECT id, role, content FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${CONTEXT_PAGE_SIZE}`,
+        [conversationId, cursor],
+      );
       this.rowsRead += page.length;
       for (const message of page) {
         if (message.content.length === 0) continue; // failed before any text: nothing to show the model
-        const cost = estimateTokens(message);
+        const cost = estimateTokens(message.content);
         if (cost > budget && picked.length > 0) return picked.reverse();
         budget -= cost;
         picked.push(message);
@@ -172,21 +272,14 @@ export class MessageRepository {
   }
 
   /** Locks the conversation's row until the transaction ends; returns its last activity time. */
-  private async lockConversation(manager: EntityManager, conversationId: string): Promise<string | undefined> {
+  private async lockConversation(conversationId: string, manager?: EntityManager): Promise<string | undefined> {
     // SQLite writers already take turns (one connection, the write queue); FOR UPDATE is PostgreSQL's.
-    const lock = this.dataSource.options.type === 'postgres' ? ' FOR UPDATE' : '';
-    const rows = await manager.query<{ updated_at: string }[]>(
-      `SELECT updated_at FROM conversations WHERE id = ${this.parameter(1)}${lock}`,
-      [conversationId],
-    );
+    const lock = this.sqlite ? '' : ' FOR UPDATE';
+    const rows = await this.execute<{ updated_at: string }>(`SELECT updated_at FROM conversations WHERE id = ?${lock}`, [conversationId], manager);
     return rows[0]?.updated_at;
   }
 
-  private parameter(n: number): string {
-    return this.dataSource.options.type === 'postgres' ? `$${n}` : '?';
-  }
-
-  private async insert(manager: EntityManager, conversationId: string, messages: readonly NewMessage[], floor: string | undefined) {
+  private async insert(conversationId: string, messages: readonly NewMessage[], floor: string | undefined, manager?: EntityManager) {
     const createdAt = nextTimestamp();
     const saved: MessageEntity[] = [];
     let previous = floor;
@@ -194,23 +287,26 @@ export class MessageRepository {
     for (const message of messages) {
       const timestamp = previous !== undefined && message.timestamp <= previous ? timestampAfter(previous) : message.timestamp;
       previous = timestamp;
-      saved.push(
-        await manager.save(
-          manager.create(MessageEntity, {
-            conversationId,
-            role: message.role,
-            content: message.content,
-            status: message.status,
-            timestamp,
-            model: message.model ?? null,
-            error: message.error ?? null,
-            createdAt,
-            promptTokens: null,
-            completionTokens: null,
-            instanceId: message.status === 'streaming' ? instanceId : null,
-          }),
-        ),
+      const row = {
+        conversationId,
+        role: message.role,
+        content: message.content,
+        status: message.status,
+        timestamp,
+        model: message.model ?? null,
+        error: message.error ?? null,
+        createdAt,
+        promptTokens: null,
+        completionTokens: null,
+        instanceId: message.status === 'streaming' ? instanceId : null,
+      };
+      const [{ id }] = await this.execute<{ id: number }>(
+        `INSERT INTO messages (conversation_id, role, content, status, timestamp, model, error, created_at, instance_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [conversationId, row.role, row.content, row.status, row.timestamp, row.model, row.error, row.createdAt, row.instanceId],
+        manager,
       );
+      saved.push(Object.assign(new MessageEntity(), row, { id }));
     }
     return saved;
   }
@@ -219,24 +315,26 @@ export class MessageRepository {
    * Marks activity on the conversation (never earlier than `notBefore`, the newest message's
    * timestamp), and titles an untitled one after its first prompt.
    */
-  private async touch(manager: EntityManager, conversationId: string, notBefore?: string, prompt?: string): Promise<void> {
+  private async touch(conversationId: string, manager?: EntityManager, notBefore?: string, prompt?: string): Promise<void> {
     const now = nextTimestamp();
     const updatedAt = notBefore !== undefined && now <= notBefore ? timestampAfter(notBefore) : now;
     // Only ever forward: another instance, its clock ahead of ours, may have written later.
-    await manager
-      .createQueryBuilder()
-      .update(ConversationEntity)
-      .set({ updatedAt })
-      .where('id = :id AND updated_at < :updatedAt', { id: conversationId, updatedAt })
-      .execute();
-    if (prompt !== undefined) {
-      await manager
-        .createQueryBuilder()
-        .update(ConversationEntity)
-        .set({ title: titleFrom(prompt) })
-        .where('id = :id AND title IS NULL', { id: conversationId })
-        .execute();
+    await this.execute(
+      `UPDATE conversations SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, title = COALESCE(title, ?) WHERE id = ?`,
+      [updatedAt, updatedAt, prompt === undefined ? null : titleFrom(prompt), conversationId],
+      manager,
+    );
+  }
+
+  /** SQL written with `?` placeholders, in the dialect's own (PostgreSQL: $1, $2, …); cached. */
+  private sql(text: string): string {
+    let dialect = this.statements.get(text);
+    if (dialect === undefined) {
+      let n = 0;
+      dialect = this.dataSource.options.type === 'postgres' ? text.replace(/\?/g, () => `$${++n}`) : text;
+      this.statements.set(text, dialect);
     }
+    return dialect;
   }
 }
 

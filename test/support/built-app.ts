@@ -25,9 +25,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the built app (dist/main.js) as its own process, as a user runs it. */
-export async function startBuiltApp(env: Record<string, string>): Promise<AppProcess> {
+export async function startBuiltApp(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<AppProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     env: { ...process.env, ...NO_LIMITS, ...env, PORT: String(port), HOST: env.HOST ?? '127.0.0.1', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
