@@ -109,7 +109,8 @@ async function addedLatency(target: Target, upstream: string) {
 
 // 2. Relay throughput: a 2,000-token answer as fast as the upstream sends it.
 async function throughput(target: Target) {
-  await postPrompt(target.url, 'warm tokens=2000 delay=0');
+  for (let i = 0; i < 3; i++) await postPrompt(target.url, `warm ${i} tokens=2000 delay=0`);
+  await target.seed(0);
   const runs = 10;
   const rates: number[] = [];
   const cpuBefore = cpuMs(target.pid);
@@ -124,7 +125,8 @@ async function throughput(target: Target) {
 
 // 3. Concurrency: n simultaneous 100-token answers at 20 ms per token.
 async function concurrency(target: Target, streams: number) {
-  await postPrompt(target.url, 'warm tokens=5 delay=0');
+  // Warm-up, so that both are measured compiled rather than while the JIT is still at work.
+  await Promise.all(Array.from({ length: 100 }, (_, i) => postPrompt(target.url, `warm ${i} tokens=50 delay=2`)));
   await target.seed(0);
   const idle = rssMb(target.pid);
   const rss = watchRss(target.pid);

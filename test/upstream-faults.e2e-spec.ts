@@ -87,6 +87,14 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     expect(fake.requests).toHaveLength(1); // text had arrived: no retry
   });
 
+  it('ends the answer with the upstream’s message on an `event: error` mid-stream, keeping the text so far', async () => {
+    await start();
+    fake.enqueue({ tokens: wordTokens(6), errorEvent: { afterTokens: 3, message: 'The engine is overloaded' } });
+    const lines = parseNdjson(await post('overload me'));
+    expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server reported an error: The engine is overloaded' });
+    expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
+  });
+
   it('ends a malformed upstream stream with an error line, and keeps serving', async () => {
     await start();
     fake.enqueue({ tokens: wordTokens(6), malformedAfterTokens: 2 });

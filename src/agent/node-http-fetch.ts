@@ -9,6 +9,16 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
  *
  * Only what the SDK uses: method, headers, a string or byte body, and an AbortSignal.
  */
+const nodeBodies = new WeakMap<Response, IncomingMessage>();
+
+/**
+ * The node:http response behind a Response from createNodeHttpFetch, to read the body as a
+ * Node stream: the web stream around it only starts reading when someone reads it.
+ */
+export function nodeBodyOf(response: Response): IncomingMessage | undefined {
+  return nodeBodies.get(response);
+}
+
 export function createNodeHttpFetch(): typeof fetch {
   const agents = {
     'http:': new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
@@ -28,45 +38,53 @@ export function createNodeHttpFetch(): typeof fetch {
       const onAbort = () => {
         const error = abortError(signal!);
         req.destroy(error);
+        response?.destroy(error);
         if (body) body.error(error);
         else reject(error);
       };
       const req = send(url, { method: init.method ?? 'GET', headers: headersOf(init.headers), agent: agents[protocol] }, (res) => {
         response = res;
-        const stream = new ReadableStream<Uint8Array>({
-          start(controller) {
-            body = controller;
-            res.on('data', (chunk: Buffer) => {
-              controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-              if ((controller.desiredSize ?? 1) <= 0) res.pause();
-            });
-            res.once('end', () => {
+        let reading = false;
+        const stream = new ReadableStream<Uint8Array>(
+          {
+            start(controller) {
+              body = controller;
+            },
+            pull(controller) {
+              if (reading) return void res.resume();
+              reading = true;
+              res.on('data', (chunk: Buffer) => {
+                controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+                if ((controller.desiredSize ?? 1) <= 0) res.pause();
+              });
+              res.once('end', () => {
+                signal?.removeEventListener('abort', onAbort);
+                try {
+                  controller.close();
+                } catch {
+                  // already errored or cancelled
+                }
+              });
+              res.once('error', (error) => controller.error(error));
+              res.once('aborted', () => controller.error(new Error('The upstream connection closed before the response was complete')));
+            },
+            cancel() {
               signal?.removeEventListener('abort', onAbort);
-              try {
-                controller.close();
-              } catch {
-                // already errored or cancelled
-              }
-            });
-            res.once('error', (error) => controller.error(error));
-            res.once('aborted', () => controller.error(new Error('The upstream connection closed before the response was complete')));
+              res.destroy();
+            },
           },
-          pull() {
-            res.resume();
-          },
-          cancel() {
-            signal?.removeEventListener('abort', onAbort);
-            res.destroy();
-          },
-        });
-        const status = res.statusCode ?? 502;
-        resolve(
-          new Response(status === 204 || status === 304 ? null : stream, {
-            status,
-            statusText: res.statusMessage,
-            headers: responseHeaders(res.rawHeaders),
-          }),
+          // Nothing is read from the socket until the body is: nodeBodyOf's reader may take it instead.
+          { highWaterMark: 0 },
         );
+        res.once('end', () => signal?.removeEventListener('abort', onAbort));
+        const status = res.statusCode ?? 502;
+        const webResponse = new Response(status === 204 || status === 304 ? null : stream, {
+          status,
+          statusText: res.statusMessage,
+          headers: responseHeaders(res.rawHeaders),
+        });
+        nodeBodies.set(webResponse, res);
+        resolve(webResponse);
       });
       req.once('error', (error) => {
         signal?.removeEventListener('abort', onAbort);

@@ -19,6 +19,8 @@ export interface FakeReply {
   readonly dropAfterTokens?: number;
   /** After this many deltas, send an event whose data is not JSON. */
   readonly malformedAfterTokens?: number;
+  /** After this many deltas, send `event: error` with this message, as some servers do mid-stream. */
+  readonly errorEvent?: { readonly afterTokens: number; readonly message: string };
   /** Answer "re: <the last user message>" in a few tokens, so an answer can be matched to its prompt. */
   readonly echo?: boolean;
   /**
@@ -171,6 +173,10 @@ export class FakeOpenAi {
       if (res.destroyed) return;
       if (reply.dropAfterTokens !== undefined && i >= reply.dropAfterTokens) {
         res.socket?.destroy();
+        return;
+      }
+      if (reply.errorEvent && i >= reply.errorEvent.afterTokens) {
+        res.end(`event: error\ndata: ${JSON.stringify({ error: { message: reply.errorEvent.message, type: 'server_error' } })}\n\n`);
         return;
       }
       if (reply.malformedAfterTokens !== undefined && i >= reply.malformedAfterTokens) {
