@@ -62,7 +62,7 @@ function safeParse(text: string): unknown {
 function upstreamErrorMessage(payload: unknown): string {
   if (typeof payload === 'string') return payload;
   if (typeof payload === 'object' && payload !== null) {
-    const inner = 'error' in payload ? (payload as { error: unknown }).error : payload;
+    const inner = 'error' in payload ? (payload).error : payload;
     if (typeof inner === 'string') return inner;
     if (typeof inner === 'object' && inner !== null && 'message' in inner && typeof inner.message === 'string') return inner.message;
   }

@@ -47,9 +47,6 @@ const CONTEXT_PAGE_SIZE = 64;
  * The hot path (append, context, finish) is plain SQL through TypeORM's connection: the entity
  * machinery of save()/find() cost more CPU per answer than the relaying itself (see README, Performance).
  */
-const MESSAGE_COLUMNS =
-  'id, conversation_id, role, content, status, error, model, timestamp, created_at, prompt_tokens, completion_tokens, instance_id';
-
 interface SqliteStatement {
   readonly reader: boolean;
   all(...params: unknown[]): unknown[];
@@ -62,37 +59,6 @@ interface SqliteConnection {
   exec(sql: string): unknown;
 }
 
-interface MessageRow {
-  id: number;
-  conversation_id: string;
-  role: MessageRole;
-  content: string;
-  status: MessageStatus;
-  error: string | null;
-  model: string | null;
-  timestamp: string;
-  created_at: string;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  instance_id: string | null;
-}
-
-function toMessage(row: MessageRow): MessageEntity {
-  return Object.assign(new MessageEntity(), {
-    id: row.id,
-    conversationId: row.conversation_id,
-    role: row.role,
-    content: row.content,
-    status: row.status,
-    error: row.error,
-    model: row.model,
-    timestamp: row.timestamp,
-    createdAt: row.created_at,
-    promptTokens: row.prompt_tokens,
-    completionTokens: row.completion_tokens,
-    instanceId: row.instance_id,
-  });
-}
 const MAX_TITLE_CHARS = 80;
 
 @Injectable()
