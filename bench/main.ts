@@ -170,16 +170,20 @@ async function wireCost(target: Target) {
   const answerBytes = Buffer.byteLength(wordTokens(tokens).join(''));
   const seed = await postPrompt(target.url, `wire tokens=${tokens} delay=1`);
   let delta = NaN;
+  let deltaGzip = NaN;
   if (target.name === 'app') {
     const created = (await (await fetch(`${target.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
-    const result = await streamRequest(`${target.url}/api/conversations/${created.id}/messages`, {
-      method: 'POST',
-      contentType: 'application/json',
-      body: JSON.stringify({ prompt: `wire tokens=${tokens} delay=1` }),
-    });
-    delta = result.bytes / answerBytes;
+    const ask = (acceptEncoding?: string) =>
+      streamRequest(`${target.url}/api/conversations/${created.id}/messages`, {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ prompt: `wire tokens=${tokens} delay=1` }),
+        acceptEncoding,
+      });
+    delta = (await ask()).bytes / answerBytes;
+    deltaGzip = (await ask('gzip')).bytes / answerBytes; // bytes as received, still compressed
   }
-  return { answerBytes, seedRatio: seed.bytes / answerBytes, deltaRatio: delta };
+  return { answerBytes, seedRatio: seed.bytes / answerBytes, deltaRatio: delta, deltaGzipRatio: deltaGzip };
 }
 
 // 6. Abort: clients leaving after the first line; the upstream connection must close within a second.
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
     table(`5. Wire cost: bytes received ÷ answer bytes (${wire.app.answerBytes}-byte answer, 2,000 tokens at 1 ms)`, {
       'seed format': { unit: '×', app: wire.app.seedRatio, reference: wire.reference.seedRatio },
       'delta format (app only)': { unit: '×', app: wire.app.deltaRatio, reference: NaN },
+      'delta format, gzip (Accept-Encoding: gzip, as browsers send)': { unit: '×', app: wire.app.deltaGzipRatio, reference: NaN },
     });
     report.wireCost = wire;
 

@@ -75,7 +75,7 @@ export interface StreamResult {
  */
 export function streamRequest(
   url: string,
-  options: { method?: string; body?: string; contentType?: string; leaveAfterFirstModelLine?: boolean } = {},
+  options: { method?: string; body?: string; contentType?: string; acceptEncoding?: string; leaveAfterFirstModelLine?: boolean } = {},
 ): Promise<StreamResult> {
   return new Promise((resolve) => {
     const result: StreamResult = { status: 0, startedAt: epochMs(), firstByteAt: 0, firstModelLineAt: 0, endAt: 0, bytes: 0, text: '' };
@@ -85,7 +85,10 @@ export function streamRequest(
       {
         method: options.method ?? 'GET',
         agent,
-        headers: options.body === undefined ? {} : { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' },
+        headers: {
+          ...(options.body !== undefined && { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' }),
+          ...(options.acceptEncoding && { 'accept-encoding': options.acceptEncoding }),
+        },
       },
       (res) => {
         result.status = res.statusCode ?? 0;

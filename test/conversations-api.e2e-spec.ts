@@ -1,3 +1,5 @@
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
 import { MessageRepository } from '../src/persistence/message.repository.js';
 import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
@@ -178,6 +180,51 @@ describe('conversations API', () => {
   });
 
   describe('streams', () => {
+    /** Raw bytes over node:http (fetch would decompress): chunk by chunk, with when each arrived. */
+    const rawPost = (path: string, body: unknown, acceptEncoding?: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; chunks: Buffer[] }>((resolve, reject) => {
+        const req = httpRequest(
+          `${running.url}${path}`,
+          { method: 'POST', headers: { 'content-type': 'application/json', ...(acceptEncoding && { 'accept-encoding': acceptEncoding }) } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ headers: res.headers, chunks }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+
+    it('gzips the delta stream for clients that accept it, flushed line by line, and never the seed format', async () => {
+      const tokens = wordTokens(400);
+      const { id } = await create();
+      fake.enqueue({ tokens, tokenDelayMs: 1 }, { tokens, tokenDelayMs: 1 });
+      const plain = await rawPost(`/api/conversations/${id}/messages`, { prompt: 'plain' });
+      const zipped = await rawPost(`/api/conversations/${id}/messages`, { prompt: 'zipped' }, 'br;q=1, gzip;q=0.8');
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers.vary).toMatch(/Accept-Encoding/);
+
+      const plainEvents = ndjson<DeltaEvent>(Buffer.concat(plain.chunks).toString());
+      const zippedEvents = ndjson<DeltaEvent>(gunzipSync(Buffer.concat(zipped.chunks)).toString());
+      const text = (events: DeltaEvent[]) => events.filter((e) => e.type === 'delta').map((e) => e.text).join('');
+      expect(text(zippedEvents)).toBe(tokens.join(''));
+      expect(text(plainEvents)).toBe(tokens.join(''));
+      expect(zippedEvents.at(-1)!.type).toBe('done');
+      // Flushed as it goes: the first chunks alone decompress to whole lines, the start event first.
+      const early = gunzipPrefix(Buffer.concat(zipped.chunks.slice(0, 2)));
+      expect(early.split('\n')[0]).toMatch(/^\{"type":"start"/);
+      expect(zipped.chunks.length).toBeGreaterThan(5);
+      // Envelopes repeat line after line: they compress well.
+      expect(Buffer.concat(zipped.chunks).length).toBeLessThan(Buffer.concat(plain.chunks).length * 0.6);
+
+      fake.enqueue({ tokens: wordTokens(5) });
+      const seed = await rawPost(`/api/conversations/${id}/messages?format=full`, { prompt: 'seed' }, 'gzip');
+      expect(seed.headers['content-encoding']).toBeUndefined();
+      expect(Buffer.concat(seed.chunks).toString()).toContain('"role":"model"');
+    });
+
     it('delta format: start, deltas that reassemble to the stored text, done with usage', async () => {
       const tokens = wordTokens(50).map((t, i) => (i % 7 === 0 ? `${t}\n"q" ✓ ` : t));
       fake.enqueue({ tokens, tokenDelayMs: 3 });
@@ -400,3 +447,8 @@ describe('conversations API', () => {
     });
   });
 });
+
+/** What a gzip stream cut short decompresses to so far. */
+function gunzipPrefix(bytes: Buffer): string {
+  return gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).toString();
+}

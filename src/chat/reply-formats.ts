@@ -24,6 +24,12 @@ export interface ReplyFormat {
   readonly trailer?: string;
   /** Sent while the stream is quiet; readers skip it (the seed page skips lines of one character). */
   readonly keepAlive: string;
+  /**
+   * Whether to gzip the stream for clients that accept it (flushed line by line). Not the seed
+   * format: its lines repeat the whole text, so compressing them costs CPU with the square of
+   * the answer; the delta formats carry each byte once.
+   */
+  readonly compressible: boolean;
 }
 
 /** Keep proxies and compression from holding back the stream (helmet adds nosniff to every response). */
@@ -44,6 +50,7 @@ const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
 export class FullFormat implements ReplyFormat {
   readonly headers = SEED_HEADERS;
   readonly keepAlive = '\n';
+  readonly compressible = false;
   private answerTimestamp = '';
   private sentText = false;
 
@@ -72,6 +79,7 @@ export class FullFormat implements ReplyFormat {
 export class DeltaFormat implements ReplyFormat {
   readonly headers = NDJSON_HEADERS;
   readonly keepAlive = '\n';
+  readonly compressible = true;
   private readonly delta = new TextDelta();
 
   encode(event: ReplyEvent): WireChunk[] {
@@ -114,6 +122,7 @@ export class UiMessageStreamFormat implements ReplyFormat {
   };
   readonly trailer = 'data: [DONE]\n\n';
   readonly keepAlive = ': keep-alive\n\n'; // an SSE comment
+  readonly compressible = true;
   private readonly delta = new TextDelta();
   private textId = '';
 

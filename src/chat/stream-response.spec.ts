@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
-import { StreamWriter } from './stream-response.js';
+import { acceptsGzip, StreamWriter } from './stream-response.js';
 import { SEED_HEADERS } from './reply-formats.js';
 
 /** A real HTTP server whose handler writes through NdjsonWriter, and a raw TCP client that can stop reading. */
@@ -73,5 +73,19 @@ describe('StreamWriter behind a slow client', () => {
     expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     const lines = (await response.text()).trim().split('\n');
     expect(lines).toEqual(Array.from({ length: 50 }, (_, i) => `{"n":${i + 1}}`));
+  });
+});
+
+describe('acceptsGzip', () => {
+  it.each([
+    ['gzip, deflate, br', true],
+    ['br;q=1.0, GZIP;q=0.5', true],
+    ['*', true],
+    ['identity', false],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000, deflate', false],
+    [undefined, false],
+  ])('%p → %p', (header, expected) => {
+    expect(acceptsGzip(header)).toBe(expected);
   });
 });
