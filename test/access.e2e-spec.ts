@@ -239,6 +239,26 @@ describe('access: owners, tokens, limits and hosts', () => {
     });
   });
 
+  describe('behind a reverse proxy (TRUST_PROXY)', () => {
+    it('takes the client from X-Forwarded-For for limits, and marks the cookie Secure over HTTPS', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET, TRUST_PROXY: 'loopback', RATE_LIMIT_REQUESTS_PER_MINUTE: '2' });
+      const via = (client: string, proto = 'http') =>
+        fetch(`${running!.url}/api/info`, { headers: { 'x-forwarded-for': client, 'x-forwarded-proto': proto } });
+      const secure = await via('203.0.113.1', 'https');
+      expect(secure.headers.get('set-cookie')).toMatch(/; Secure$/);
+      const plain = await via('203.0.113.1');
+      expect(plain.headers.get('set-cookie')).not.toMatch(/Secure/);
+      expect((await via('203.0.113.1')).status).toBe(429); // that client's third request
+      expect((await via('203.0.113.2')).status).toBe(200); // another client behind the same proxy
+    });
+
+    it('ignores X-Forwarded-For without TRUST_PROXY: one address, one limit', async () => {
+      await start({ RATE_LIMIT_REQUESTS_PER_MINUTE: '2' });
+      const via = (client: string) => fetch(`${running!.url}/api/info`, { headers: { 'x-forwarded-for': client } });
+      expect([(await via('203.0.113.1')).status, (await via('203.0.113.2')).status, (await via('203.0.113.3')).status]).toEqual([200, 200, 429]);
+    });
+  });
+
   describe('Host checks', () => {
     const withHost = (host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {

@@ -14,8 +14,8 @@ describe('two instances on one PostgreSQL database', () => {
   let db: TestDatabase;
   const apps: AppProcess[] = [];
 
-  const start = async () => {
-    const app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0' });
+  const start = async (env: Record<string, string> = {}) => {
+    const app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0', ...env });
     apps.push(app);
     return app;
   };
@@ -122,5 +122,29 @@ describe('two instances on one PostgreSQL database', () => {
     ]);
     // Text is stored when an answer ends, never per token: a killed writer leaves the answer empty.
     expect(rows.at(-1)!.content).toBe('');
+  });
+
+  it('a running instance marks a killed instance’s answer interrupted at its next sweep, with no restart', async () => {
+    const [a, b] = await Promise.all([start(), start({ RECOVERY_SWEEP_INTERVAL_MS: '500' })]);
+    fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 10 });
+    const response = await fetch(`${a.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'cut short' }) });
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('"role":"model"')) text += new TextDecoder().decode((await reader.read()).value);
+    // b's sweeps meanwhile leave a live writer's answer alone.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });
+
+    a.child.kill('SIGKILL');
+    const rows = await waitForMessages(db, (r) => r.at(-1)?.status === 'interrupted', 5000);
+    expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
+      ['user', 'cut short', 'complete'],
+      ['model', '', 'interrupted'],
+    ]);
+    expect(b.child.exitCode).toBeNull();
+    for (const deadline = Date.now() + 2000; !/Marked 1 answer/.test(b.log()) && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(b.log()).toMatch(/Marked 1 answer\(s\) cut off by a stopped server as interrupted/);
   });
 });

@@ -30,6 +30,8 @@ export interface AppConfig {
   readonly upstream: { readonly firstTokenTimeoutMs: number; readonly idleTimeoutMs: number; readonly retries: number };
   /** An empty line goes out on a stream that has been quiet this long, so idle-timing proxies keep it open. */
   readonly keepAliveMs: number;
+  /** PostgreSQL: how often an instance looks for answers left `streaming` by instances that died. */
+  readonly recoverySweepMs: number;
   /** Origins (scheme://host[:port]) allowed to call the API from a browser; empty: same origin only. */
   readonly corsOrigins: readonly string[];
   /** Whether the page loads images from other sites in answers (off: they become links). */
@@ -134,6 +136,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       return origin;
     });
   const keepAliveMs = integer('KEEPALIVE_INTERVAL_MS', 15_000, 10, 3_600_000);
+  const recoverySweepMs = integer('RECOVERY_SWEEP_INTERVAL_MS', 30_000, 500, 3_600_000);
 
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
@@ -198,6 +201,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowRemoteImages,
     upstream,
     keepAliveMs,
+    recoverySweepMs,
     corsOrigins,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
     access: { mode: mode as AuthMode, sessionSecret, apiTokens },

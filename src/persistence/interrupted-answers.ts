@@ -7,8 +7,6 @@ import { instanceId } from './instance-id.js';
 import { MessageEntity } from './message.entity.js';
 
 const INTERRUPTED_ERROR = 'The server stopped before the answer was complete.';
-/** How often a PostgreSQL instance looks for answers left by instances that died. */
-export const SWEEP_INTERVAL_MS = 30_000;
 
 /**
  * An answer still marked `streaming` whose writer is gone was cut off by a crash (kill -9, OOM,
@@ -18,7 +16,7 @@ export const SWEEP_INTERVAL_MS = 30_000;
  * On a shared PostgreSQL other instances may be streaming right now. Each instance holds a
  * session advisory lock keyed by its id on a connection of its own for as long as it lives;
  * PostgreSQL drops the lock the moment that connection dies with the process. At start-up and
- * every SWEEP_INTERVAL_MS, an instance takes each writer's lock it can get: got it, the writer
+ * every RECOVERY_SWEEP_INTERVAL_MS (30 s), an instance takes each writer's lock it can get: got it, the writer
  * is dead, and its answers are marked.
  */
 @Injectable()
@@ -42,7 +40,7 @@ export class InterruptedAnswers implements OnApplicationBootstrap, OnApplication
     this.report(await this.sweep());
     this.sweepTimer = setInterval(() => {
       this.sweepSafely();
-    }, SWEEP_INTERVAL_MS);
+    }, this.config.recoverySweepMs);
     this.sweepTimer.unref();
   }
 
