@@ -1,9 +1,8 @@
 import OpenAI from 'openai';
-import type { APIPromise } from 'openai/core/api-promise';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { AgentError } from './agent-error.js';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
-import { serverSentData, UpstreamStreamError } from './server-sent-events.js';
+import { SseDecoder, UpstreamStreamError } from './server-sent-events.js';
 import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
 
 export interface OpenAiModelOptions {
@@ -50,39 +49,36 @@ export class OpenAiChatModel implements ChatModel {
         { model: this.options.model, messages, stream: true, stream_options: { include_usage: true } },
         { signal },
       );
-      for await (const chunk of this.chunks(request)) {
-        const delta = chunk.choices[0]?.delta?.content;
-        if (delta) {
-          started = true;
-          yield { text: delta };
+      if (this.options.httpClient === 'fetch') {
+        for await (const chunk of await request) {
+          for (const modelChunk of modelChunksOf(chunk)) {
+            started ||= 'text' in modelChunk;
+            yield modelChunk;
+          }
         }
-        if (chunk.usage) {
-          yield { usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens } };
+        return;
+      }
+      // The SDK sends the request and turns HTTP errors into APIErrors; the body is then read
+      // straight off the socket, a fraction of the SDK's web-stream reader per token (README, Performance).
+      const body = nodeBodyOf(await request.asResponse());
+      if (!body) throw new Error('createNodeHttpFetch did not make this response');
+      body.setEncoding('utf8');
+      const events = new SseDecoder();
+      for await (const text of body as AsyncIterable<string>) {
+        for (const data of events.push(text)) {
+          if (data === '[DONE]') return;
+          for (const modelChunk of modelChunksOf(parseChunk(data))) {
+            started ||= 'text' in modelChunk;
+            yield modelChunk;
+          }
         }
+      }
+      for (const data of events.end()) {
+        if (data !== '[DONE]') for (const modelChunk of modelChunksOf(parseChunk(data))) yield modelChunk;
       }
     } catch (error) {
       if (signal.aborted) return;
       throw this.describe(error, started);
-    }
-  }
-
-  /**
-   * The stream's chunks. The SDK sends the request and turns HTTP errors into APIErrors either
-   * way; over node:http the body is then parsed straight off the socket (serverSentData), which
-   * costs a fraction of the SDK's web-stream decoder per token (README, Performance).
-   */
-  private async *chunks(request: APIPromise<AsyncIterable<ChatCompletionChunk>>): AsyncGenerator<ChatCompletionChunk> {
-    if (this.options.httpClient === 'fetch') {
-      yield* await request;
-      return;
-    }
-    const response = await request.asResponse();
-    const body = nodeBodyOf(response);
-    if (!body) throw new Error('createNodeHttpFetch did not make this response');
-    for await (const data of serverSentData(body)) {
-      const chunk = JSON.parse(data) as ChatCompletionChunk | { error: unknown };
-      if ('error' in chunk && chunk.error) throw new UpstreamStreamError(chunk);
-      yield chunk as ChatCompletionChunk;
     }
   }
 
@@ -117,6 +113,20 @@ export class OpenAiChatModel implements ChatModel {
       ? final('The connection to the model server broke off before the answer was complete.')
       : retry('The model server sent a response that could not be read.');
   }
+}
+
+function parseChunk(data: string): ChatCompletionChunk {
+  const chunk = JSON.parse(data) as ChatCompletionChunk | { error: unknown };
+  if ('error' in chunk && chunk.error) throw new UpstreamStreamError(chunk);
+  return chunk as ChatCompletionChunk;
+}
+
+function modelChunksOf(chunk: ChatCompletionChunk): ModelChunk[] {
+  const out: ModelChunk[] = [];
+  const delta = chunk.choices[0]?.delta?.content;
+  if (delta) out.push({ text: delta });
+  if (chunk.usage) out.push({ usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens } });
+  return out;
 }
 
 function clip(message: string): string {

@@ -1,11 +1,18 @@
-import { Readable } from 'node:stream';
-import { serverSentData, UpstreamStreamError } from './server-sent-events.js';
+import { StringDecoder } from 'node:string_decoder';
+import { SseDecoder, UpstreamStreamError } from './server-sent-events.js';
 
-async function dataOf(...chunks: string[]): Promise<string[]> {
+/** Each event's data, the text arriving in these chunks (of bytes, decoded as a socket's would be), up to [DONE]. */
+function dataOfBytes(chunks: Buffer[]): string[] {
+  const decoder = new SseDecoder();
+  const text = new StringDecoder('utf8');
   const out: string[] = [];
-  for await (const data of serverSentData(Readable.from(chunks.map((c) => Buffer.from(c))))) out.push(data);
-  return out;
+  for (const chunk of chunks) out.push(...decoder.push(text.write(chunk)));
+  out.push(...decoder.end());
+  const done = out.indexOf('[DONE]');
+  return done === -1 ? out : out.slice(0, done);
 }
+
+const dataOf = (...chunks: string[]) => Promise.resolve().then(() => dataOfBytes(chunks.map((c) => Buffer.from(c))));
 
 describe('serverSentData (the lean SSE reader)', () => {
   it('yields each event’s data, across chunk boundaries, and stops at [DONE]', async () => {
@@ -23,11 +30,15 @@ describe('serverSentData (the lean SSE reader)', () => {
     ]);
   });
 
-  it('handles multi-byte characters split between chunks', async () => {
+  it('handles multi-byte characters split between chunks', () => {
     const bytes = Buffer.from('data: héllo 👋\n\n');
-    const out: string[] = [];
-    for await (const data of serverSentData(Readable.from([bytes.subarray(0, 9), bytes.subarray(9, 15), bytes.subarray(15)]))) out.push(data);
-    expect(out).toEqual(['héllo 👋']);
+    expect(dataOfBytes([bytes.subarray(0, 9), bytes.subarray(9, 15), bytes.subarray(15)])).toEqual(['héllo 👋']);
+  });
+
+  it('returns the data before an `event: error` in the same text, then throws', () => {
+    const decoder = new SseDecoder();
+    expect(decoder.push('data: one\n\ndata: two\n\nevent: error\ndata: {"error":"gone"}\n\n')).toEqual(['one', 'two']);
+    expect(() => decoder.end()).toThrow('gone');
   });
 
   it('throws on `event: error`, with the upstream’s message', async () => {

@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 /** An `event: error` from the upstream, or a data payload that is `{ "error": … }`. */
 export class UpstreamStreamError extends Error {
   constructor(readonly payload: unknown) {
@@ -9,30 +7,49 @@ export class UpstreamStreamError extends Error {
 }
 
 /**
- * The `data` of each server-sent event on a Node stream, until `data: [DONE]` or the end: the
- * lean path for chat.completion.chunk streams (one string buffer, no web streams, no nested
- * async generators). Comments and fields other than `data` and `event` are skipped, as the
- * SSE spec says; `event: error` throws.
+ * Splits server-sent events out of text as it arrives and returns each event's `data`: the lean
+ * path for chat.completion.chunk streams (one string buffer, no web streams, no async layers of
+ * its own). Comments and fields other than `data` and `event` are skipped, as the SSE spec
+ * says; `event: error` throws UpstreamStreamError.
  */
-export async function* serverSentData(body: Readable): AsyncGenerator<string> {
-  body.setEncoding('utf8');
-  let buffer = '';
-  for await (const chunk of body as AsyncIterable<string>) {
-    buffer += chunk;
+export class SseDecoder {
+  private buffer = '';
+  /** An error event that came after data still to be returned: thrown at the next call. */
+  private failure: Error | undefined;
+
+  /** The data of the events completed by `text`. */
+  push(text: string): string[] {
+    if (this.failure) throw this.failure;
+    let buffer = this.buffer + text;
     // CRLF and CR end lines too; a CR at the very end may be half of a CRLF still coming.
     if (buffer.includes('\r')) buffer = buffer.replace(/\r\n|\r(?!$)/g, '\n');
+    const out: string[] = [];
+    let start = 0;
     let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) !== -1) {
-      const event = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const data = dataOf(event);
-      if (data === undefined) continue;
-      if (data === '[DONE]') return;
-      yield data;
+    while ((boundary = buffer.indexOf('\n\n', start)) !== -1) {
+      let data: string | undefined;
+      try {
+        data = dataOf(buffer.slice(start, boundary));
+      } catch (error) {
+        if (out.length === 0) throw error;
+        this.failure = error as Error; // the data before it goes out first
+        this.buffer = '';
+        return out;
+      }
+      if (data !== undefined) out.push(data);
+      start = boundary + 2;
     }
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
+    return out;
   }
-  const data = dataOf(buffer.replace(/\r$/, ''));
-  if (data !== undefined && data !== '[DONE]') yield data;
+
+  /** The data of a last event the stream ended without a blank line after. */
+  end(): string[] {
+    if (this.failure) throw this.failure;
+    const data = dataOf(this.buffer.replace(/\r$/, ''));
+    this.buffer = '';
+    return data === undefined ? [] : [data];
+  }
 }
 
 function dataOf(event: string): string | undefined {
