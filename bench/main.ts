@@ -79,6 +79,11 @@ async function onBoth<T>(starters: Record<'app' | 'reference', Starter>, measure
   return results;
 }
 
+/** The median of each numeric field over several runs. */
+function medianOfEach<T extends Record<string, number>>(runs: T[]): T {
+  return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, median(runs.map((r) => r[key]))])) as T;
+}
+
 const ratio = (app: number, reference: number) => (reference === 0 ? NaN : round(app / reference));
 
 function table(title: string, rows: Record<string, { app: number; reference: number; unit: string }>): void {
@@ -250,9 +255,18 @@ async function main(): Promise<void> {
     report.throughput = rate;
 
     for (const streams of [200, 1000]) {
-      const result = await onBoth(starters, (t) => concurrency(t, streams));
-      table(`3. Concurrency: ${streams} simultaneous streams, 100 tokens at 20 ms`, {
-        errors: { unit: 'count', app: result.app.errors, reference: result.reference.errors },
+      // Three runs, each on fresh processes; every figure is the median of the three (peak RSS
+      // in particular depends on when the garbage collector happens to run).
+      const runs: Record<'app' | 'reference', Awaited<ReturnType<typeof concurrency>>>[] = [];
+      for (let run = 0; run < 3; run++) runs.push(await onBoth(starters, (t) => concurrency(t, streams)));
+      // Errors are not a median: every failed stream of every run counts.
+      const summed = (name: 'app' | 'reference') => ({
+        ...medianOfEach(runs.map((r) => r[name])),
+        errors: runs.reduce((sum, r) => sum + r[name].errors, 0),
+      });
+      const result = { app: summed('app'), reference: summed('reference') };
+      table(`3. Concurrency: ${streams} simultaneous streams, 100 tokens at 20 ms (median of 3 runs)`, {
+        'errors (all runs)': { unit: 'count', app: result.app.errors, reference: result.reference.errors },
         'TTFB p99': { unit: 'ms', app: result.app.ttfbP99Ms, reference: result.reference.ttfbP99Ms },
         'CPU per request': { unit: 'ms', app: result.app.cpuMsPerRequest, reference: result.reference.cpuMsPerRequest },
         'peak RSS': { unit: 'MB', app: result.app.peakRssMb, reference: result.reference.peakRssMb },

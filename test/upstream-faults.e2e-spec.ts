@@ -93,6 +93,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     const lines = parseNdjson(await post('overload me'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server reported an error: The engine is overloaded' });
     expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
+    expect(fake.requests).toHaveLength(1); // a server error after the first token is not retried
   });
 
   it('ends a malformed upstream stream with an error line, and keeps serving', async () => {
