@@ -119,11 +119,10 @@ export class ChatService implements BeforeApplicationShutdown {
 
       const start = async () => {
         if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
-        const conversation = options.createConversation
-          ? await this.conversations.ensure(conversationId, ownerId)
-          : await this.conversations.find(conversationId, ownerId);
         // Another owner's conversation is as absent as a missing one.
-        if (!conversation) throw new NotFoundException(`Conversation ${conversationId} not found`);
+        if (!(await this.conversations.owns(conversationId, ownerId, options.createConversation))) {
+          throw new NotFoundException(`Conversation ${conversationId} not found`);
+        }
         let prompt: MessageEntity;
         if ('prompt' in source) {
           [prompt, answer] = await this.messages.append(conversationId, [
@@ -190,7 +189,7 @@ export class ChatService implements BeforeApplicationShutdown {
 
   /** The seed's history: ndjson chunks, a page of rows at a time, messages with text only. */
   async *seedHistory(ownerId: string, conversationId: string): AsyncGenerator<string> {
-    if (!(await this.conversations.find(conversationId, ownerId))) return;
+    if (!(await this.conversations.owns(conversationId, ownerId))) return;
     for await (const page of this.messages.iterate(conversationId)) {
       const chunk = page
         .filter((message) => message.content.length > 0)

@@ -33,12 +33,13 @@ export class ConversationRepository {
   }
 
   /**
-   * The owner's conversation with this id, created (untitled) if there is none; null if the id
-   * is another owner's.
+   * Whether the owner has a conversation with this id; with `create`, one nobody has yet is
+   * created (untitled) for the owner first. Another owner's id is as absent as a missing one.
+   * Plain SQL: it runs before every answer.
    */
-  async ensure(id: string, ownerId: string): Promise<ConversationEntity | null> {
-    const existing = await this.conversations.findOneBy({ id });
-    if (existing) return existing.ownerId === ownerId ? existing : null;
+  async owns(id: string, ownerId: string, create = false): Promise<boolean> {
+    const owner = await this.ownerOf(id);
+    if (owner !== undefined || !create) return owner === ownerId;
     const now = nextTimestamp();
     await this.writes.run(() =>
       this.conversations
@@ -48,7 +49,13 @@ export class ConversationRepository {
         .orIgnore() // created meanwhile by a concurrent request: keep that one
         .execute(),
     );
-    return this.find(id, ownerId);
+    return (await this.ownerOf(id)) === ownerId;
+  }
+
+  private async ownerOf(id: string): Promise<string | undefined> {
+    const placeholder = this.dataSource.options.type === 'postgres' ? '$1' : '?';
+    const rows = await this.dataSource.query<{ owner_id: string }[]>(`SELECT owner_id FROM conversations WHERE id = ${placeholder}`, [id]);
+    return rows[0]?.owner_id;
   }
 
   /** The conversation with this id if it is the owner's; another owner's is as absent as a missing one. */
