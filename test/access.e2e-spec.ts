@@ -179,8 +179,10 @@ describe('access: owners, tokens, limits and hosts', () => {
       }
       expect(fake.requests).toHaveLength(0);
       expect(await db.readMessages()).toEqual([]);
-      const health = await call(anonymous, 'GET', '/healthz');
-      expect([health.status, health.json()]).toEqual([200, { status: 'ok' }]);
+      for (const path of ['/healthz', '/healthz/']) {
+        const health = await call(anonymous, 'GET', path);
+        expect([health.status, health.json()]).toEqual([200, { status: 'ok' }]);
+      }
     });
 
     it('keeps two tokens apart, the seed endpoints included', async () => {

@@ -28,7 +28,7 @@ export function accessMiddleware(config: AppConfig): RequestHandler {
   };
 
   return (req: Request, res: Response, next: NextFunction) => {
-    if (req.path === HEALTH_PATH) return next();
+    if (req.path === HEALTH_PATH || req.path === `${HEALTH_PATH}/`) return next();
     if (allowedHosts.size > 0 && !allowedHosts.has(hostName(req.headers.host))) {
       return refuse(res, 421, `This server does not answer for the host ${JSON.stringify(req.headers.host ?? '')} (see ALLOWED_HOSTS)`);
     }
