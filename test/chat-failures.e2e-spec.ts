@@ -44,7 +44,8 @@ describe('failures on the way: client leaves, upstream fails', () => {
     await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
     expect(fake.requests[0].aborted).toBe(true);
 
-    const rows = await waitForMessages(db, (r) => r.length === 2);
+    // The answer's row exists from the start (streaming); wait for it to be stored as the client left it.
+    const rows = await waitForMessages(db, (r) => r.length === 2 && r[1].status !== 'streaming');
     expect(rows[0]).toMatchObject({ role: 'user', content: 'long answer please', status: 'complete' });
     expect(rows[1]).toMatchObject({ role: 'model', status: 'interrupted', model: 'fake-model' });
     // Everything that arrived is kept: at least what the client saw, never the whole answer.
@@ -66,7 +67,8 @@ describe('failures on the way: client leaves, upstream fails', () => {
     abort.abort();
     await withTimeout(upstream.closed, 1000, 'upstream connection closing');
     expect(upstream.aborted).toBe(true);
-    const rows = await waitForMessages(db, (r) => r.length === 2);
+    // The answer's row exists from the start (streaming); wait for it to be stored as the client left it.
+    const rows = await waitForMessages(db, (r) => r.length === 2 && r[1].status !== 'streaming');
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'quick exit', 'complete'],
       ['model', '', 'interrupted'],
