@@ -53,6 +53,17 @@ describe('conversations API', () => {
   };
 
   describe('CRUD', () => {
+    it('documents the API: OpenAPI JSON built on first request, and a UI served from local assets', async () => {
+      const spec = await api('GET', '/api/docs-json');
+      expect(spec.status).toBe(200);
+      const paths = Object.keys((spec.json as { paths: Record<string, unknown> }).paths);
+      expect(paths).toEqual(expect.arrayContaining(['/chat', '/api/conversations', '/api/conversations/{id}/messages', '/api/chat', '/healthz']));
+      const ui = await api('GET', '/api/docs');
+      expect(ui.status).toBe(200);
+      expect(ui.text).toMatch(/swagger/i);
+      expect(ui.text).not.toMatch(/(src|href)="https?:/);
+    });
+
     it('creates, reads, renames and deletes a conversation with its messages', async () => {
       const created = await api('POST', '/api/conversations', { title: 'Trip' });
       expect(created.status).toBe(201);
