@@ -101,8 +101,25 @@ async function postgresDatabase(name: string): Promise<TestDatabase> {
         }
         await client.query('COMMIT');
       }),
-    drop: () => withClient(postgresAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(database),
   };
+}
+
+/**
+ * Drops a test database and whatever is still connected to it. An autovacuum worker that
+ * happens to be in it cannot be terminated by a login without pg_signal_backend: then wait
+ * for the worker to finish, briefly, and try again.
+ */
+async function dropDatabase(database: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await withClient(postgresAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
