@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { ConversationEntity } from './conversation.entity.js';
 import { MessageEntity } from './message.entity.js';
 import { nextTimestamp } from './message-clock.js';
+import { HotPathSql } from './hot-path-sql.js';
 import { WriteQueue } from './write-queue.js';
 
 export interface ConversationPage {
@@ -18,6 +19,7 @@ export class ConversationRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly writes: WriteQueue,
+    private readonly sql: HotPathSql,
   ) {}
 
   private get conversations() {
@@ -35,7 +37,7 @@ export class ConversationRepository {
   /**
    * Whether the owner has a conversation with this id; with `create`, one nobody has yet is
    * created (untitled) for the owner first. Another owner's id is as absent as a missing one.
-   * Plain SQL: it runs before every answer.
+   * Plain SQL (HotPathSql): it runs before every answer.
    */
   async owns(id: string, ownerId: string, create = false): Promise<boolean> {
     const owner = await this.ownerOf(id);
@@ -53,8 +55,7 @@ export class ConversationRepository {
   }
 
   private async ownerOf(id: string): Promise<string | undefined> {
-    const placeholder = this.dataSource.options.type === 'postgres' ? '$1' : '?';
-    const rows = await this.dataSource.query<{ owner_id: string }[]>(`SELECT owner_id FROM conversations WHERE id = ${placeholder}`, [id]);
+    const rows = await this.sql.execute<{ owner_id: string }>('SELECT owner_id FROM conversations WHERE id = ?', [id]);
     return rows[0]?.owner_id;
   }
 

@@ -7,6 +7,7 @@ import { databaseOptions } from './database-options.js';
 import { nextTimestamp } from './message-clock.js';
 import { MessageRepository, type NewMessage } from './message.repository.js';
 import { runMigrations } from './run-migrations.js';
+import { HotPathSql } from './hot-path-sql.js';
 import { WriteQueue } from './write-queue.js';
 
 describe('MessageRepository on a real SQLite file', () => {
@@ -29,7 +30,7 @@ describe('MessageRepository on a real SQLite file', () => {
     path = join(dir, 'nested', 'chat.sqlite');
     dataSource = await new DataSource(databaseOptions({ type: 'sqlite', path })).initialize();
     await runMigrations(dataSource);
-    repository = new MessageRepository(dataSource, new WriteQueue(dataSource));
+    repository = new MessageRepository(dataSource, new HotPathSql(dataSource, new WriteQueue(dataSource)));
   });
 
   afterEach(async () => {
@@ -99,7 +100,7 @@ describe('MessageRepository on a real SQLite file', () => {
     await dataSource.destroy();
     dataSource = await new DataSource(databaseOptions({ type: 'sqlite', path })).initialize();
     await runMigrations(dataSource);
-    repository = new MessageRepository(dataSource, new WriteQueue(dataSource));
+    repository = new MessageRepository(dataSource, new HotPathSql(dataSource, new WriteQueue(dataSource)));
     await repository.append('c1', [user('q2')]);
     expect((await repository.listConversation('c1')).map((m) => m.content)).toEqual(['q1', 'a1', 'q2']);
     // Another SQLite client sees the same rows: the data is in the file, not in memory.

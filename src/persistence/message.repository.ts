@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, LessThan, MoreThan } from 'typeorm';
+import { HotPathSql } from './hot-path-sql.js';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
 import { instanceId } from './instance-id.js';
 import { nextTimestamp, timestampAfter } from './message-clock.js';
-import { WriteQueue } from './write-queue.js';
 
 export interface NewMessage {
   readonly role: MessageRole;
@@ -43,74 +43,17 @@ export interface MessagePage {
 
 const CONTEXT_PAGE_SIZE = 64;
 
-/**
- * The hot path (append, context, finish) is plain SQL through TypeORM's connection: the entity
- * machinery of save()/find() cost more CPU per answer than the relaying itself (see README, Performance).
- */
-interface SqliteStatement {
-  readonly reader: boolean;
-  all(...params: unknown[]): unknown[];
-  run(...params: unknown[]): unknown;
-}
-
-interface SqliteConnection {
-  readonly inTransaction: boolean;
-  prepare(sql: string): SqliteStatement;
-  exec(sql: string): unknown;
-}
-
 const MAX_TITLE_CHARS = 80;
 
 @Injectable()
 export class MessageRepository {
   /** Rows read by context and history queries since start: lets tests and the bench see the work a request does. */
   rowsRead = 0;
-  private readonly statements = new Map<string, string>();
-
-  /** better-sqlite3's connection (TypeORM's own): the hot path runs prepared statements on it directly. */
-  private readonly sqlite: SqliteConnection | undefined;
-  private readonly prepared = new Map<string, SqliteStatement>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly writes: WriteQueue,
-  ) {
-    this.sqlite =
-      dataSource.options.type === 'better-sqlite3' ? (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection : undefined;
-  }
-
-  /** Runs one statement (written with `?` placeholders) of the hot path; rows for a query or RETURNING. */
-  private execute<T>(sql: string, params: readonly unknown[], manager?: EntityManager): Promise<T[]> | T[] {
-    if (this.sqlite) {
-      let statement = this.prepared.get(sql);
-      if (!statement) this.prepared.set(sql, (statement = this.sqlite.prepare(sql)));
-      if (statement.reader) return statement.all(...params) as T[];
-      statement.run(...params);
-      return [];
-    }
-    return (manager ?? this.dataSource.manager).query<T[]>(this.sql(sql), [...params]);
-  }
-
-  /**
-   * A write transaction of the hot path. On SQLite it runs on the connection itself: its
-   * statements complete synchronously, so a whole append or finish takes one turn of the event
-   * loop instead of a dozen TypeORM round trips, and writes never queue up behind streaming.
-   */
-  private transaction<T>(work: (manager?: EntityManager) => Promise<T>): Promise<T> {
-    const sqlite = this.sqlite;
-    if (!sqlite) return this.writes.run(() => this.dataSource.transaction((manager) => work(manager)));
-    return this.writes.run(async () => {
-      sqlite.exec('BEGIN');
-      try {
-        const result = await work();
-        sqlite.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-        throw error;
-      }
-    });
-  }
+    private readonly sql: HotPathSql,
+  ) {}
 
   private get messages() {
     return this.dataSource.getRepository(MessageEntity);
@@ -123,7 +66,7 @@ export class MessageRepository {
    * and timestamps rise with ids even when the instances' clocks differ.
    */
   append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]> {
-    return this.transaction(async (manager) => {
+    return this.sql.transaction(async (manager) => {
       const floor = await this.lockConversation(conversationId, manager);
       const saved = await this.insert(conversationId, messages, floor, manager);
       await this.touch(conversationId, manager, saved.at(-1)?.timestamp, messages.find((m) => m.role === 'user')?.content);
@@ -136,7 +79,7 @@ export class MessageRepository {
    * replaces, in one transaction.
    */
   finishAnswer(answer: MessageEntity, outcome: AnswerOutcome, replaces: readonly number[] = []): Promise<MessageEntity> {
-    return this.transaction(async (manager) => {
+    return this.sql.transaction(async (manager) => {
       const changes = {
         content: outcome.content,
         status: outcome.status,
@@ -145,13 +88,13 @@ export class MessageRepository {
         completionTokens: outcome.usage?.completionTokens ?? null,
         instanceId: null,
       };
-      await this.execute(
+      await this.sql.execute(
         `UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, instance_id = NULL WHERE id = ?`,
         [changes.content, changes.status, changes.error, changes.promptTokens, changes.completionTokens, answer.id],
         manager,
       );
       if (replaces.length > 0) {
-        await this.execute(`DELETE FROM messages WHERE id IN (${replaces.map(() => '?').join(', ')})`, replaces, manager);
+        await this.sql.execute(`DELETE FROM messages WHERE id IN (${replaces.map(() => '?').join(', ')})`, replaces, manager);
       }
       await this.touch(answer.conversationId, manager);
       return Object.assign(new MessageEntity(), answer, changes);
@@ -175,7 +118,7 @@ export class MessageRepository {
     let cursor = beforeId;
     for (;;) {
       // Only what the model sees: the rows stay plain objects, no entity per row.
-      const page = await this.execute<ContextMessage>(
+      const page = await this.sql.execute<ContextMessage>(
         `SELECT id, role, content FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${CONTEXT_PAGE_SIZE}`,
         [conversationId, cursor],
       );
@@ -239,9 +182,8 @@ export class MessageRepository {
 
   /** Locks the conversation's row until the transaction ends; returns its last activity time. */
   private async lockConversation(conversationId: string, manager?: EntityManager): Promise<string | undefined> {
-    // SQLite writers already take turns (one connection, the write queue); FOR UPDATE is PostgreSQL's.
-    const lock = this.sqlite ? '' : ' FOR UPDATE';
-    const rows = await this.execute<{ updated_at: string }>(`SELECT updated_at FROM conversations WHERE id = ?${lock}`, [conversationId], manager);
+    const lock = this.sql.locksRows ? ' FOR UPDATE' : '';
+    const rows = await this.sql.execute<{ updated_at: string }>(`SELECT updated_at FROM conversations WHERE id = ?${lock}`, [conversationId], manager);
     return rows[0]?.updated_at;
   }
 
@@ -266,7 +208,7 @@ export class MessageRepository {
         completionTokens: null,
         instanceId: message.status === 'streaming' ? instanceId : null,
       };
-      const [{ id }] = await this.execute<{ id: number }>(
+      const [{ id }] = await this.sql.execute<{ id: number }>(
         `INSERT INTO messages (conversation_id, role, content, status, timestamp, model, error, created_at, instance_id)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         [conversationId, row.role, row.content, row.status, row.timestamp, row.model, row.error, row.createdAt, row.instanceId],
@@ -285,22 +227,11 @@ export class MessageRepository {
     const now = nextTimestamp();
     const updatedAt = notBefore !== undefined && now <= notBefore ? timestampAfter(notBefore) : now;
     // Only ever forward: another instance, its clock ahead of ours, may have written later.
-    await this.execute(
+    await this.sql.execute(
       `UPDATE conversations SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, title = COALESCE(title, ?) WHERE id = ?`,
       [updatedAt, updatedAt, prompt === undefined ? null : titleFrom(prompt), conversationId],
       manager,
     );
-  }
-
-  /** SQL written with `?` placeholders, in the dialect's own (PostgreSQL: $1, $2, …); cached. */
-  private sql(text: string): string {
-    let dialect = this.statements.get(text);
-    if (dialect === undefined) {
-      let n = 0;
-      dialect = this.dataSource.options.type === 'postgres' ? text.replace(/\?/g, () => `$${++n}`) : text;
-      this.statements.set(text, dialect);
-    }
-    return dialect;
   }
 }
 
