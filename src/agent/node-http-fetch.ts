@@ -38,7 +38,7 @@ export function createNodeHttpFetch(): typeof fetch {
       const onAbort = () => {
         const error = abortError(signal!);
         req.destroy(error);
-        response?.destroy(error);
+        response?.destroy(error); // ends a reader of nodeBodyOf(response) too
         if (body) body.error(error);
         else reject(error);
       };
@@ -58,7 +58,6 @@ export function createNodeHttpFetch(): typeof fetch {
                 if ((controller.desiredSize ?? 1) <= 0) res.pause();
               });
               res.once('end', () => {
-                signal?.removeEventListener('abort', onAbort);
                 try {
                   controller.close();
                 } catch {
@@ -88,7 +87,7 @@ export function createNodeHttpFetch(): typeof fetch {
       });
       req.once('error', (error) => {
         signal?.removeEventListener('abort', onAbort);
-        if (response && body) body.error(error);
+        if (body) body.error(error); // the response had begun: its body fails
         else reject(Object.assign(new TypeError('fetch failed'), { cause: error }));
       });
       signal?.addEventListener('abort', onAbort, { once: true });

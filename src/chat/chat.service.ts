@@ -146,7 +146,7 @@ export class ChatService implements BeforeApplicationShutdown {
 
         phase = 'answering';
         answering = this.agent
-          .answer(context.map(({ role, content }) => ({ role, content })))
+          .answer(context)
           .pipe(
             tap((progress) => (latest = progress)),
             throttleLatest(this.config.chatDebounceMs),
