@@ -3,7 +3,8 @@ import { AgentError } from './agent-error.js';
 import type { ModelChunk, ModelRequest } from './chat-model.js';
 import { OpenAiChatModel } from './openai-chat-model.js';
 
-describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => {
+// Both ways the SDK can reach the server: node:http with the lean stream reader, and the built-in fetch.
+describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT=%s) against an OpenAI-compatible server over HTTP', (httpClient) => {
   let fake: FakeOpenAi;
   let model: OpenAiChatModel;
   const request: ModelRequest = {
@@ -17,7 +18,7 @@ describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => 
 
   beforeEach(async () => {
     fake = await FakeOpenAi.start();
-    model = new OpenAiChatModel({ apiKey: 'sk-test', baseURL: fake.baseURL, model: 'fake-model' });
+    model = new OpenAiChatModel({ apiKey: 'sk-test', baseURL: fake.baseURL, model: 'fake-model', httpClient });
   });
   afterEach(() => fake.close());
 
@@ -96,5 +97,16 @@ describe('OpenAiChatModel against an OpenAI-compatible server over HTTP', () => 
     expect(parts).toHaveLength(3);
     await fake.requests[0].closed;
     expect(fake.requests[0].aborted).toBe(true);
+  });
+
+  it('ends with the upstream’s own message on an error event mid-stream, after the deltas before it', async () => {
+    fake.enqueue({ tokens: wordTokens(6), errorEvent: { afterTokens: 2, message: 'engine overloaded' } });
+    const parts: string[] = [];
+    const error = await (async () => {
+      for await (const chunk of model.streamText(request, new AbortController().signal)) if ('text' in chunk) parts.push(chunk.text);
+    })().catch((e: unknown) => e);
+    expect(parts).toEqual(wordTokens(2));
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as Error).message).toMatch(/engine overloaded/);
   });
 });
