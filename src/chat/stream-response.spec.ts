@@ -5,7 +5,7 @@ import express from 'express';
 import { acceptsGzip, StreamWriter } from './stream-response.js';
 import { SEED_HEADERS } from './reply-formats.js';
 
-/** A real HTTP server whose handler writes through NdjsonWriter, and a raw TCP client that can stop reading. */
+/** A real HTTP server whose handler writes through StreamWriter, and a raw TCP client that can stop reading. */
 describe('StreamWriter behind a slow client', () => {
   let server: Server;
   let finished: Promise<number>;
@@ -33,9 +33,12 @@ describe('StreamWriter behind a slow client', () => {
     let text = '';
     const port = await start(async (writer) => {
       writer.write('{"role":"user"}\n');
+      // 200 lines of 256 KiB: far more than loopback's socket buffers (a few MiB) can absorb,
+      // so the writer has to wait for 'drain' whatever the machine's load.
+      const padding = ' '.repeat(256 * 1024);
       for (let i = 0; i < 200; i++) {
         text += big;
-        writer.write(`${JSON.stringify({ role: 'model', content: text.length })}${' '.repeat(64 * 1024)}\n`, 'answer');
+        writer.write(`${JSON.stringify({ role: 'model', content: text.length })}${padding}\n`, 'answer');
         await new Promise((resolve) => setImmediate(resolve));
       }
       writer.write('{"role":"error"}\n');
