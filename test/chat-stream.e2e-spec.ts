@@ -89,6 +89,19 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     expect(modelLines.at(-1)!.content).toBe(tokens.join(''));
   });
 
+  it('sends the full text once, last, when the usage report follows the last token within the window', async () => {
+    // Tokens slower than the 10 ms window go out at once; the usage chunk right after the last one
+    // carries no new text and must not become a second, identical line.
+    const tokens = wordTokens(4);
+    for (let run = 0; run < 3; run++) {
+      fake.enqueue({ tokens, tokenDelayMs: 25 });
+      const lines = parseNdjson(await (await postForm(`usage ${run}`)).text());
+      const contents = lines.filter((l) => l.role === 'model').map((l) => l.content);
+      expect(contents.at(-1)).toBe(tokens.join(''));
+      expect(new Set(contents).size).toBe(contents.length);
+    }
+  });
+
   it('groups tokens that arrive within the debounce window into one line', async () => {
     const tokens = wordTokens(300);
     fake.enqueue({ tokens }); // as fast as the upstream can send

@@ -7,7 +7,7 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { Observable, Subscription, tap } from 'rxjs';
+import { distinctUntilChanged, Observable, Subscription, tap } from 'rxjs';
 import { AgentError } from '../agent/agent-error.js';
 import { AgentService, type AnswerProgress } from '../agent/agent.service.js';
 import { throttleLatest } from '../agent/throttle-latest.js';
@@ -149,6 +149,8 @@ export class ChatService implements BeforeApplicationShutdown {
           .answer(context)
           .pipe(
             tap((progress) => (latest = progress)),
+            // Only new text is worth a line: the usage report after the last token carries none.
+            distinctUntilChanged((a, b) => a.text === b.text),
             throttleLatest(this.config.chatDebounceMs),
           )
           .subscribe({
