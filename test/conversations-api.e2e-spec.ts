@@ -295,6 +295,33 @@ describe('conversations API', () => {
       ]);
     });
 
+    it('keeps one answer per prompt: regenerates that race, or one during an answer, get 409', async () => {
+      // Slow answers: the racing requests all arrive while the first one still streams.
+      fake.enqueue({ tokens: ['first'] }, { tokens: wordTokens(5), firstTokenDelayMs: 1500, tokenDelayMs: 5 });
+      const { id } = await create();
+      await ask(id, 'question');
+      const racing = await Promise.all([1, 2, 3].map(() => api('POST', `/api/conversations/${id}/regenerate`)));
+      expect(racing.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+      for (const refused of racing.filter((r) => r.status === 409)) {
+        expect(refused.json).toMatchObject({ statusCode: 409, message: expect.stringMatching(/still being written/) });
+      }
+      expect(fake.requests).toHaveLength(2);
+      const stored = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
+      expect(stored.map((m) => [m.role, m.content, m.status])).toEqual([
+        ['user', 'question', 'complete'],
+        ['model', wordTokens(5).join(''), 'complete'],
+      ]);
+
+      // A regenerate while a prompt's answer streams is refused the same way.
+      fake.enqueue({ tokens: wordTokens(5), firstTokenDelayMs: 1500, tokenDelayMs: 5 });
+      const answering = api('POST', `/api/conversations/${id}/messages`, { prompt: 'next' });
+      await fake.request(3);
+      expect((await api('POST', `/api/conversations/${id}/regenerate`)).status).toBe(409);
+      expect((await answering).status).toBe(200);
+      const after = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
+      expect(after.map((m) => m.role)).toEqual(['user', 'model', 'user', 'model']);
+    });
+
     it('a failed regeneration keeps the answer it was meant to replace', async () => {
       fake.enqueue({ tokens: ['kept'] }, { status: 500 });
       const { id } = await create();
@@ -375,6 +402,16 @@ describe('conversations API', () => {
       expect(textOf(regenerated)).toBe('new');
       const stored = ((await api('GET', `/api/conversations/${chatId}/messages`)).json as { items: MessageJson[] }).items;
       expect(stored.map((m) => m.content)).toEqual(['Q', 'new']);
+    });
+
+    it('refuses a regenerate on an unused chat id with 409 and creates nothing', async () => {
+      for (const id of ['never-used', '0d6c2f4e-8a1b-4c3d-9e5f-7a6b5c4d3e2f']) {
+        const response = await api('POST', '/api/chat', { id, messages: [userMessage('m1', 'Q')], trigger: 'regenerate-message', messageId: 'x' });
+        expect(response.status).toBe(409);
+        expect(response.json).toMatchObject({ statusCode: 409, message: expect.stringMatching(/no prompt to regenerate/) });
+      }
+      expect(((await api('GET', '/api/conversations')).json as { items: ConversationJson[] }).items).toEqual([]);
+      expect(fake.requests).toHaveLength(0);
     });
 
     it('sends the SSE headers and [DONE], and an error part when the upstream fails', async () => {

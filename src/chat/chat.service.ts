@@ -39,6 +39,7 @@ export interface ReplyOptions {
 
 type ReplyPhase = 'starting' | 'answering' | 'finishing' | 'done';
 
+const NOTHING_TO_REGENERATE = 'There is no prompt to regenerate an answer for';
 const SHUTDOWN_MESSAGE = 'The server is shutting down; the answer so far is saved. Try again in a moment.';
 
 @Injectable()
@@ -119,8 +120,11 @@ export class ChatService implements BeforeApplicationShutdown {
 
       const start = async () => {
         if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
-        // Another owner's conversation is as absent as a missing one.
-        if (!(await this.conversations.owns(conversationId, ownerId, options.createConversation))) {
+        // Another owner's conversation is as absent as a missing one. Only a prompt creates one:
+        // a regenerate that is refused must leave nothing behind.
+        const isPrompt = 'prompt' in source;
+        if (!(await this.conversations.owns(conversationId, ownerId, isPrompt && options.createConversation))) {
+          if (!isPrompt && options.createConversation) throw new ConflictException(NOTHING_TO_REGENERATE);
           throw new NotFoundException(`Conversation ${conversationId} not found`);
         }
         let prompt: MessageEntity;
@@ -131,10 +135,13 @@ export class ChatService implements BeforeApplicationShutdown {
           ]);
         } else {
           const last = await this.messages.lastExchange(conversationId);
-          if (!last) throw new ConflictException('There is no prompt to regenerate an answer for');
+          if (!last) throw new ConflictException(NOTHING_TO_REGENERATE);
           prompt = last.prompt;
           replaces = last.answers.filter((m) => m.status !== 'streaming').map((m) => m.id);
-          [answer] = await this.messages.append(conversationId, [this.answerRow()]);
+          // One answer per prompt: a second regenerate (or one during an answer) would keep both.
+          const appended = await this.messages.append(conversationId, [this.answerRow()], { unlessStreaming: true });
+          if (!appended) throw new ConflictException('An answer is still being written in this conversation; stop it or wait for it to finish');
+          [answer] = appended;
         }
         if (subscriber.closed) return void interrupted(); // the client left while we stored
         subscriber.next({ type: 'start', prompt, answer });

@@ -65,9 +65,23 @@ export class MessageRepository {
    * conversation, from any number of instances, take turns: each list gets consecutive places,
    * and timestamps rise with ids even when the instances' clocks differ.
    */
-  append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]> {
+  append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]>;
+  /**
+   * With `unlessStreaming`: appends only if no answer in the conversation is still streaming
+   * (checked under the same lock, so of two racing callers one wins); null otherwise.
+   */
+  append(conversationId: string, messages: readonly NewMessage[], options: { unlessStreaming: true }): Promise<MessageEntity[] | null>;
+  append(conversationId: string, messages: readonly NewMessage[], options?: { unlessStreaming: true }): Promise<MessageEntity[] | null> {
     return this.sql.transaction(async (manager) => {
       const floor = await this.lockConversation(conversationId, manager);
+      if (options?.unlessStreaming) {
+        const streaming = await this.sql.execute(
+          `SELECT 1 AS streaming FROM messages WHERE conversation_id = ? AND status = 'streaming' LIMIT 1`,
+          [conversationId],
+          manager,
+        );
+        if (streaming.length > 0) return null;
+      }
       const saved = await this.insert(conversationId, messages, floor, manager);
       await this.touch(conversationId, manager, saved.at(-1)?.timestamp, messages.find((m) => m.role === 'user')?.content);
       return saved;
