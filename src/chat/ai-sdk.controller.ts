@@ -6,13 +6,13 @@ import { StartsAnswer } from '../access/client-throttler.guard.js';
 import { StreamSlots } from '../access/stream-slots.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ChatService, type ReplySource } from './chat.service.js';
+import { ChatService, type AnswerSource } from './chat.service.js';
 import { conversationIdFor } from './conversation-ids.js';
 import { AiSdkChatDto, type UiMessage } from './dto/ai-sdk-chat.dto.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { UiMessageStreamFormat } from './reply-formats.js';
 import { SameOriginGuard } from './same-origin.guard.js';
-import { sendReply } from './stream-response.js';
+import { sendAnswer } from './stream-response.js';
 
 /**
  * The Vercel AI SDK's chat endpoint: `useChat({ transport: new DefaultChatTransport({ api }) })`
@@ -42,13 +42,13 @@ export class AiSdkController {
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
   chatStream(@OwnerId() ownerId: string, @Body() body: AiSdkChatDto, @Res() res: Response): void {
     const conversationId = conversationIdFor(body.id, ownerId);
-    let source: ReplySource = { regenerate: true };
+    let source: AnswerSource = { regenerate: true };
     if (body.trigger !== 'regenerate-message') {
       source = { prompt: lastUserText(body.messages) };
       assertPromptFits(source.prompt, this.config.maxPromptChars);
     }
-    const events = this.chat.reply(ownerId, conversationId, source, { createConversation: true });
-    sendReply(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
+    const events = this.chat.startAnswer(ownerId, conversationId, source, { createConversation: true }).events();
+    sendAnswer(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }
 }
 

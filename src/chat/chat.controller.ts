@@ -10,10 +10,10 @@ import { SeedLineSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
 import { defaultConversationId } from './conversation-ids.js';
 import { PromptDto } from './dto/prompt.dto.js';
-import { sendReply, writeChunks } from './stream-response.js';
+import { sendAnswer, writeChunks } from './stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { PromptFormInterceptor } from './prompt-form.interceptor.js';
-import { FullFormat, SEED_HEADERS } from './reply-formats.js';
+import { SeedFormat, SEED_HEADERS } from './reply-formats.js';
 import { SameOriginGuard } from './same-origin.guard.js';
 
 /** The seed contract: the original example's page works against these two routes unchanged. */
@@ -49,7 +49,7 @@ export class ChatController {
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
   post(@OwnerId() ownerId: string, @Body() body: PromptDto, @Res() res: Response): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    const events = this.chat.reply(ownerId, defaultConversationId(ownerId), { prompt: body.prompt }, { createConversation: true });
-    sendReply(events, new FullFormat(), res, this.config.keepAliveMs);
+    const events = this.chat.startAnswer(ownerId, defaultConversationId(ownerId), { prompt: body.prompt }, { createConversation: true }).events();
+    sendAnswer(events, new SeedFormat(), res, this.config.keepAliveMs);
   }
 }

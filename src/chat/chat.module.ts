@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module.js';
 import { AiSdkController } from './ai-sdk.controller.js';
 import { ChatController } from './chat.controller.js';
+import { AnswerRunRegistry } from './answer-run.registry.js';
 import { ChatService } from './chat.service.js';
 import { ConversationsController } from './conversations.controller.js';
 import { ConversationsService } from './conversations.service.js';
@@ -10,6 +11,6 @@ import { InfoController } from './info.controller.js';
 @Module({
   imports: [AgentModule],
   controllers: [ChatController, ConversationsController, AiSdkController, InfoController],
-  providers: [ChatService, ConversationsService],
+  providers: [ChatService, ConversationsService, AnswerRunRegistry],
 })
 export class ChatModule {}

@@ -34,13 +34,13 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
 import { ConversationsService } from './conversations.service.js';
-import { CreateConversationDto, ListConversationsQuery, ListMessagesQuery, ReplyFormatQuery, UpdateConversationDto } from './dto/conversation.dto.js';
+import { CreateConversationDto, ListConversationsQuery, ListMessagesQuery, AnswerFormatQuery, UpdateConversationDto } from './dto/conversation.dto.js';
 import { PromptDto } from './dto/prompt.dto.js';
 import { type ConversationJson, conversationJson, type MessageJson, messageJson } from './message-json.js';
 import { assertPromptFits } from './prompt-limit.js';
-import { DeltaFormat, FullFormat, type ReplyFormat } from './reply-formats.js';
+import { DeltaFormat, SeedFormat, type AnswerStreamFormat } from './reply-formats.js';
 import { SameOriginGuard } from './same-origin.guard.js';
-import { sendReply } from './stream-response.js';
+import { sendAnswer } from './stream-response.js';
 
 const uuid = new ParseUUIDPipe();
 
@@ -131,11 +131,11 @@ export class ConversationsController {
     @OwnerId() ownerId: string,
     @Param('id', uuid) id: string,
     @Body() body: PromptDto,
-    @Query() query: ReplyFormatQuery,
+    @Query() query: AnswerFormatQuery,
     @Res() res: Response,
   ): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    sendReply(this.chat.reply(ownerId, id, { prompt: body.prompt }), formatFor(query), res, this.config.keepAliveMs);
+    sendAnswer(this.chat.startAnswer(ownerId, id, { prompt: body.prompt }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 
   @Post(':id/regenerate')
@@ -145,11 +145,11 @@ export class ConversationsController {
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  regenerate(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Query() query: ReplyFormatQuery, @Res() res: Response): void {
-    sendReply(this.chat.reply(ownerId, id, { regenerate: true }), formatFor(query), res, this.config.keepAliveMs);
+  regenerate(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Query() query: AnswerFormatQuery, @Res() res: Response): void {
+    sendAnswer(this.chat.startAnswer(ownerId, id, { regenerate: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 }
 
-function formatFor(query: ReplyFormatQuery): ReplyFormat {
-  return query.format === 'full' ? new FullFormat() : new DeltaFormat();
+function formatFor(query: AnswerFormatQuery): AnswerStreamFormat {
+  return query.format === 'full' ? new SeedFormat() : new DeltaFormat();
 }

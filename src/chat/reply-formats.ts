@@ -1,10 +1,10 @@
 import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
-import type { ReplyEvent } from './chat.service.js';
+import type { AnswerEvent } from './answer-run.js';
 import { messageJson, usageJson } from './message-json.js';
 
 /** One line of the seed's ndjson: a message as the original example's page renders it. */
-export interface ChatLine {
+export interface SeedLine {
   readonly role: 'user' | 'model' | 'error';
   readonly timestamp: string;
   readonly content: string;
@@ -17,9 +17,9 @@ export interface WireChunk {
 }
 
 /** Turns the events of one answer into the chunks of one wire format. One instance per response. */
-export interface ReplyFormat {
+export interface AnswerStreamFormat {
   readonly headers: Readonly<Record<string, string>>;
-  encode(event: ReplyEvent): WireChunk[];
+  encode(event: AnswerEvent): WireChunk[];
   /** What closes the body after the last event, if anything. */
   readonly trailer?: string;
   /** Sent while the stream is quiet; readers skip it (the seed page skips lines of one character). */
@@ -47,14 +47,14 @@ const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
  * The seed's format: the user line, then model lines each carrying all the text so far (one
  * timestamp per answer, the full text last), or an error line. The original page renders it.
  */
-export class FullFormat implements ReplyFormat {
+export class SeedFormat implements AnswerStreamFormat {
   readonly headers = SEED_HEADERS;
   readonly keepAlive = '\n';
   readonly compressible = false;
   private answerTimestamp = '';
   private sentText = false;
 
-  encode(event: ReplyEvent): WireChunk[] {
+  encode(event: AnswerEvent): WireChunk[] {
     switch (event.type) {
       case 'start':
         this.answerTimestamp = event.answer.timestamp;
@@ -76,13 +76,13 @@ export class FullFormat implements ReplyFormat {
  * stored message (all but its text, which the deltas carried) and its usage, or `error`. Costs
  * O(answer) bytes on the wire.
  */
-export class DeltaFormat implements ReplyFormat {
+export class DeltaFormat implements AnswerStreamFormat {
   readonly headers = NDJSON_HEADERS;
   readonly keepAlive = '\n';
   readonly compressible = true;
   private readonly delta = new TextDelta();
 
-  encode(event: ReplyEvent): WireChunk[] {
+  encode(event: AnswerEvent): WireChunk[] {
     switch (event.type) {
       case 'start':
         return [
@@ -114,7 +114,7 @@ export class DeltaFormat implements ReplyFormat {
  * The Vercel AI SDK's UI message stream (SSE), as `useChat` with `DefaultChatTransport` reads it:
  * start, text-start, text-delta…, text-end, finish, then [DONE].
  */
-export class UiMessageStreamFormat implements ReplyFormat {
+export class UiMessageStreamFormat implements AnswerStreamFormat {
   readonly headers = {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'x-vercel-ai-ui-message-stream': 'v1',
@@ -126,7 +126,7 @@ export class UiMessageStreamFormat implements ReplyFormat {
   private readonly delta = new TextDelta();
   private textId = '';
 
-  encode(event: ReplyEvent): WireChunk[] {
+  encode(event: AnswerEvent): WireChunk[] {
     const sse = (value: unknown): WireChunk => ({ data: `data: ${JSON.stringify(value)}\n\n` });
     switch (event.type) {
       case 'start':
@@ -155,7 +155,7 @@ class TextDelta {
   }
 }
 
-function seedLineOf(role: ChatLine['role'], timestamp: string, content: string): ChatLine {
+function seedLineOf(role: SeedLine['role'], timestamp: string, content: string): SeedLine {
   return { role, timestamp, content };
 }
 

@@ -9,16 +9,20 @@ import { SEED_HEADERS } from './reply-formats.js';
 describe('StreamWriter behind a slow client', () => {
   let server: Server;
   let finished: Promise<number>;
+  let written: Promise<void>;
 
   afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   async function start(write: (writer: StreamWriter) => Promise<void>): Promise<number> {
     let markFinished!: (bytes: number) => void;
+    let markWritten!: () => void;
     finished = new Promise((resolve) => (markFinished = resolve));
+    written = new Promise((resolve) => (markWritten = resolve));
     const app = express();
     app.get('/', (_req, res) => {
       const writer = new StreamWriter(res, SEED_HEADERS);
       void write(writer).then(() => {
+        markWritten();
         writer.end();
         res.on('finish', () => markFinished(res.socket?.bytesWritten ?? -1));
       });
@@ -46,8 +50,10 @@ describe('StreamWriter behind a slow client', () => {
 
     const socket = connect(port, '127.0.0.1');
     socket.write(`GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-    socket.pause(); // a reader that lags: the server's writes start to wait for 'drain'
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A reader that lags until every line is written (not for a fixed time: on a loaded machine
+    // the writing can take longer), so the server's writes have to wait for 'drain'.
+    socket.pause();
+    await written;
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.resume();

@@ -3,8 +3,8 @@ import { HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
 import { errorBody } from '../common/http-error.filter.js';
-import type { ReplyEvent } from './chat.service.js';
-import type { ReplyFormat } from './reply-formats.js';
+import type { AnswerEvent } from './answer-run.js';
+import type { AnswerStreamFormat } from './reply-formats.js';
 
 /**
  * gzip for a stream: fast (level 1) and small (a 4 KiB window is plenty for lines that repeat
@@ -105,7 +105,7 @@ const logger = new Logger('ReplyStream');
  * so a failure before it still gets a proper JSON error; the subscription ends when the client
  * goes away, which aborts the model call behind it.
  */
-export function sendReply(events: Observable<ReplyEvent>, format: ReplyFormat, res: Response, keepAliveMs: number): void {
+export function sendAnswer(events: Observable<AnswerEvent>, format: AnswerStreamFormat, res: Response, keepAliveMs: number): void {
   let writer: StreamWriter | undefined;
   const gzip = format.compressible && acceptsGzip(res.req.headers['accept-encoding']);
   const open = () => (writer ??= new StreamWriter(res, format.headers, { data: format.keepAlive, intervalMs: keepAliveMs }, gzip));

@@ -50,7 +50,7 @@ export class ListMessagesQuery {
   before?: number;
 }
 
-export class ReplyFormatQuery {
+export class AnswerFormatQuery {
   @ApiPropertyOptional({
     enum: ['delta', 'full'],
     default: 'delta',

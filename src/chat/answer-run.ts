@@ -1,0 +1,265 @@
+import { Logger } from '@nestjs/common';
+import { distinctUntilChanged, Observable, Subject, type Subscription, tap } from 'rxjs';
+import type { AgentError } from '../agent/agent-error.js';
+import type { AnswerProgress } from '../agent/agent.service.js';
+import type { ConversationTurn } from '../agent/chat-model.js';
+import { throttleLatest } from '../agent/throttle-latest.js';
+import type { MessageEntity } from '../persistence/message.entity.js';
+import type { AnswerOutcome } from '../persistence/message.repository.js';
+
+/** What happens during one answer, before any wire format is applied. */
+export type AnswerEvent =
+  /** The prompt is stored and the answer's row reserved; the model is called next. */
+  | { readonly type: 'start'; readonly prompt: MessageEntity; readonly answer: MessageEntity }
+  /** All of the answer's text so far; at most one per debounce window, the final text last. */
+  | { readonly type: 'text'; readonly text: string }
+  /** The answer as stored. */
+  | { readonly type: 'done'; readonly answer: MessageEntity }
+  /** The answer ended early or failed; what arrived is stored with status `error` or `interrupted`. */
+  | { readonly type: 'error'; readonly message: string; readonly answer: MessageEntity };
+
+/**
+ * `starting`: storing the prompt, reserving the answer's row, reading the context.
+ * `streaming`: the model is answering. `finishing`: storing the outcome. `done`: stored (or
+ * refused before anything was stored).
+ */
+export type AnswerRunState = 'starting' | 'streaming' | 'finishing' | 'done';
+
+const TRANSITIONS: Readonly<Record<AnswerRunState, readonly AnswerRunState[]>> = {
+  starting: ['streaming', 'finishing', 'done'],
+  streaming: ['finishing'],
+  finishing: ['done'],
+  done: [],
+};
+
+/** Why a run is ended before the model is done. */
+export type StopReason = 'abandoned' | 'shutdown';
+
+const STOP_MESSAGES: Readonly<Record<StopReason, string | null>> = {
+  // Nobody is left to tell; the row says `interrupted` with no further reason.
+  abandoned: null,
+  shutdown: 'The server is shutting down; the answer so far is saved. Try again in a moment.',
+};
+
+/** The prompt and the answer's row, once stored, and what a completed answer replaces. */
+export interface ReservedAnswer {
+  readonly prompt: MessageEntity;
+  readonly answer: MessageEntity;
+  /** Answers a completed regeneration removes. */
+  readonly replaces: readonly number[];
+}
+
+/**
+ * The storage and model work a run drives; the run decides when each happens. `reserve`
+ * fails with an HttpException (unknown conversation, nothing to regenerate) or a storage error.
+ */
+export interface AnswerRunSteps {
+  reserve(): Promise<ReservedAnswer>;
+  context(reserved: ReservedAnswer): Promise<readonly ConversationTurn[]>;
+  /** Cold: subscribing calls the model, unsubscribing aborts it. Fails with an AgentError. */
+  answer(context: readonly ConversationTurn[]): Observable<AnswerProgress>;
+  store(reserved: ReservedAnswer, outcome: AnswerOutcome): Promise<MessageEntity>;
+}
+
+export interface AnswerRunOptions {
+  /** At most one `text` event per this many milliseconds (0: one per chunk). */
+  readonly debounceMs: number;
+  /** When the last subscriber leaves before the end: `abort` stops the model and stores what arrived. */
+  readonly whenAbandoned: 'abort' | 'continue';
+}
+
+type Ending = { readonly status: 'complete' } | { readonly status: 'error' | 'interrupted'; readonly message: string | null };
+
+/**
+ * One answer, from the reserved row to the stored outcome, independent of who is listening.
+ * Subscribers (HTTP responses) come and go through `events()`: each gets the answer so far,
+ * then the live events; the last one leaving is an input (see `whenAbandoned`), not the end.
+ * `stop()` ends it early; `settled` resolves once its outcome is stored.
+ */
+export class AnswerRun {
+  private static readonly logger = new Logger('AnswerRun');
+
+  private current: AnswerRunState = 'starting';
+  private readonly live = new Subject<AnswerEvent>();
+  private subscribers = 0;
+  private reservedAnswer: ReservedAnswer | undefined;
+  private progress: AnswerProgress = { text: '', usage: null };
+  private model: Subscription | undefined;
+  private stopRequest: StopReason | undefined;
+  /** Why the run was refused before anything was stored. */
+  private refusal: { readonly error: unknown } | undefined;
+  private ending: Ending | undefined;
+  private lastEvent: AnswerEvent | undefined;
+  private markSettled!: () => void;
+  readonly settled = new Promise<void>((resolve) => (this.markSettled = resolve));
+
+  constructor(
+    readonly conversationId: string,
+    readonly ownerId: string,
+    private readonly steps: AnswerRunSteps,
+    private readonly options: AnswerRunOptions,
+  ) {}
+
+  get state(): AnswerRunState {
+    return this.current;
+  }
+
+  /** All the text so far (not debounced). */
+  get text(): string {
+    return this.progress.text;
+  }
+
+  get usage(): AnswerProgress['usage'] {
+    return this.progress.usage;
+  }
+
+  get reserved(): ReservedAnswer | undefined {
+    return this.reservedAnswer;
+  }
+
+  /** `streaming` until done; then how it ended (undefined for a run refused before anything was stored). */
+  get status(): AnswerOutcome['status'] | 'streaming' | undefined {
+    return this.current === 'done' ? this.ending?.status : 'streaming';
+  }
+
+  /** Begins the work; returns the run. */
+  start(): this {
+    void this.begin();
+    return this;
+  }
+
+  /**
+   * The run's events for one subscriber: `start` and the text so far if the run is past them,
+   * then the live events, completing after `done` or `error`. Errors, before any event, with
+   * the reason a run was refused.
+   */
+  events(): Observable<AnswerEvent> {
+    return new Observable<AnswerEvent>((subscriber) => {
+      if (this.refusal) return subscriber.error(this.refusal.error);
+      const reserved = this.reservedAnswer;
+      if (reserved) subscriber.next({ type: 'start', prompt: reserved.prompt, answer: reserved.answer });
+      if (this.current === 'done') {
+        if (this.lastEvent) subscriber.next(this.lastEvent);
+        return subscriber.complete();
+      }
+      if (reserved && this.progress.text) subscriber.next({ type: 'text', text: this.progress.text });
+      const subscription = this.live.subscribe(subscriber);
+      this.subscribers++;
+      return () => {
+        subscription.unsubscribe();
+        this.subscribers--;
+        if (this.subscribers === 0 && this.current !== 'done' && this.options.whenAbandoned === 'abort') void this.stop('abandoned');
+      };
+    });
+  }
+
+  /** Ends the answer now, keeping what arrived; resolves once it is stored. */
+  stop(reason: StopReason): Promise<void> {
+    switch (this.current) {
+      case 'starting':
+        // begin() looks at this after each step that waits.
+        this.stopRequest ??= reason;
+        break;
+      case 'streaming':
+        this.model?.unsubscribe();
+        this.finish({ status: 'interrupted', message: STOP_MESSAGES[reason] });
+        break;
+      case 'finishing':
+      case 'done':
+        break;
+    }
+    return this.settled;
+  }
+
+  private async begin(): Promise<void> {
+    let reserved: ReservedAnswer;
+    try {
+      reserved = await this.steps.reserve();
+    } catch (error) {
+      this.refusal = { error };
+      this.moveTo('done');
+      this.live.error(error);
+      this.markSettled();
+      return;
+    }
+    this.reservedAnswer = reserved;
+    this.emit({ type: 'start', prompt: reserved.prompt, answer: reserved.answer });
+    if (this.stopRequest) return this.finish({ status: 'interrupted', message: STOP_MESSAGES[this.stopRequest] });
+
+    let context: readonly ConversationTurn[];
+    try {
+      context = await this.steps.context(reserved);
+    } catch (error) {
+      AnswerRun.logger.error(`Could not read the context of an answer: ${String(error)}`);
+      return this.finish({ status: 'error', message: 'The answer could not be started.' });
+    }
+    if (this.stopRequest) return this.finish({ status: 'interrupted', message: STOP_MESSAGES[this.stopRequest] });
+
+    this.moveTo('streaming');
+    this.model = this.steps
+      .answer(context)
+      .pipe(
+        tap((progress) => (this.progress = progress)),
+        // Only new text is worth an event: the usage report after the last token carries none.
+        distinctUntilChanged((a, b) => a.text === b.text),
+        throttleLatest(this.options.debounceMs),
+      )
+      .subscribe({
+        next: ({ text }) => this.emit({ type: 'text', text }),
+        error: (error: AgentError) => {
+          AnswerRun.logger.warn(`Model call failed: ${error.message} (${describeCause(error)})`);
+          this.finish({ status: 'error', message: error.message });
+        },
+        complete: () => this.finish({ status: 'complete' }),
+      });
+  }
+
+  /** Stores the outcome with the text so far, tells the subscribers, and ends the run. */
+  private finish(ending: Ending): void {
+    this.moveTo('finishing');
+    this.ending = ending;
+    const reserved = this.reservedAnswer!;
+    const outcome: AnswerOutcome = {
+      status: ending.status,
+      error: ending.status === 'complete' ? null : ending.message,
+      content: this.progress.text,
+      usage: this.progress.usage,
+    };
+    void this.steps
+      .store(reserved, outcome)
+      .then(
+        (stored): AnswerEvent =>
+          ending.status === 'complete'
+            ? { type: 'done', answer: stored }
+            : { type: 'error', message: ending.message ?? 'The answer was stopped.', answer: stored },
+        (storeError: unknown): AnswerEvent => {
+          AnswerRun.logger.error(`Could not store an answer: ${String(storeError)}`);
+          this.ending = { status: 'error', message: 'The answer could not be saved.' };
+          const message = ending.status === 'complete' ? 'The answer could not be saved.' : (ending.message ?? 'The answer could not be saved.');
+          return { type: 'error', message, answer: reserved.answer };
+        },
+      )
+      .then((last) => {
+        this.moveTo('done');
+        this.lastEvent = last;
+        this.emit(last);
+        this.live.complete();
+        this.markSettled();
+      });
+  }
+
+  private emit(event: AnswerEvent): void {
+    this.live.next(event);
+  }
+
+  private moveTo(next: AnswerRunState): void {
+    if (!TRANSITIONS[this.current].includes(next)) throw new Error(`AnswerRun: no transition from ${this.current} to ${next}`);
+    this.current = next;
+  }
+}
+
+function describeCause(error: Error): string {
+  const cause = error.cause;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return cause === undefined ? 'no cause' : JSON.stringify(cause);
+}
