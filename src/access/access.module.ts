@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ANSWERS_THROTTLER, ClientThrottlerGuard, startsAnswer } from './client-throttler.guard.js';
-import { StreamSlots } from './stream-slots.js';
+import { StreamSlots } from './stream-slots.interceptor.js';
 
 const MINUTE_MS = 60_000;
 

@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AgentService } from './agent.service.js';
 import { CHAT_MODEL, type ChatModel } from './chat-model.js';
-import { OfflineChatModel } from './offline-chat-model.js';
-import { OpenAiChatModel } from './openai-chat-model.js';
+import { OfflineChatModel } from './drivers/offline/offline-chat-model.js';
+import { OpenAiChatModel } from './drivers/openai/openai-chat-model.js';
 
 @Module({
   providers: [

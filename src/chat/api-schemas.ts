@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ConversationJson, MessageJson, UsageJson } from './message-json.js';
+import type { ConversationJson, MessageJson, UsageJson } from '../conversations/message-json.js';
 
 // Response shapes, for the OpenAPI document only: the code builds them in message-json.ts.
 

@@ -3,18 +3,18 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags
 import type { Response } from 'express';
 import { OwnerId } from '../access/caller.js';
 import { StartsAnswer } from '../access/client-throttler.guard.js';
-import { StreamSlots } from '../access/stream-slots.js';
+import { StreamSlots } from '../access/stream-slots.interceptor.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SeedLineSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
 import { defaultConversationId } from './conversation-ids.js';
 import { PromptDto } from './dto/prompt.dto.js';
-import { sendAnswer, writeChunks } from './stream-response.js';
+import { sendAnswer, writeChunks } from '../streaming/stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { PromptFormInterceptor } from './prompt-form.interceptor.js';
-import { SeedFormat, SEED_HEADERS } from './reply-formats.js';
-import { SameOriginGuard } from './same-origin.guard.js';
+import { SeedFormat, SEED_HEADERS } from '../streaming/answer-stream-formats.js';
+import { SameOriginGuard } from '../access/same-origin.guard.js';
 
 /** The seed contract: the original example's page works against these two routes unchanged. */
 @ApiTags('seed')

@@ -15,7 +15,7 @@ import { nextTimestamp } from '../persistence/message-clock.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
-import { seedLine } from './reply-formats.js';
+import { seedLine } from '../streaming/answer-stream-formats.js';
 
 export type AnswerSource = { readonly prompt: string } | { readonly regenerate: true };
 

@@ -1,6 +1,6 @@
 import { OfflineChatModel, offlineAnswer } from './offline-chat-model.js';
 
-import type { ModelChunk } from './chat-model.js';
+import type { ModelChunk } from '../../chat-model.js';
 
 async function collect(iterable: AsyncIterable<ModelChunk>): Promise<string[]> {
   const parts: string[] = [];

@@ -3,16 +3,16 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Response } from 'express';
 import { OwnerId } from '../access/caller.js';
 import { StartsAnswer } from '../access/client-throttler.guard.js';
-import { StreamSlots } from '../access/stream-slots.js';
+import { StreamSlots } from '../access/stream-slots.interceptor.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ChatService, type AnswerSource } from './chat.service.js';
-import { conversationIdFor } from './conversation-ids.js';
+import { ChatService, type AnswerSource } from '../chat/chat.service.js';
+import { conversationIdFor } from '../chat/conversation-ids.js';
 import { AiSdkChatDto, type UiMessage } from './dto/ai-sdk-chat.dto.js';
-import { assertPromptFits } from './prompt-limit.js';
-import { UiMessageStreamFormat } from './reply-formats.js';
-import { SameOriginGuard } from './same-origin.guard.js';
-import { sendAnswer } from './stream-response.js';
+import { assertPromptFits } from '../chat/prompt-limit.js';
+import { UiMessageStreamFormat } from '../streaming/answer-stream-formats.js';
+import { SameOriginGuard } from '../access/same-origin.guard.js';
+import { sendAnswer } from '../streaming/stream-response.js';
 
 /**
  * The Vercel AI SDK's chat endpoint: `useChat({ transport: new DefaultChatTransport({ api }) })`

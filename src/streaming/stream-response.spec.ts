@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
 import { acceptsGzip, StreamWriter } from './stream-response.js';
-import { SEED_HEADERS } from './reply-formats.js';
+import { SEED_HEADERS } from './answer-stream-formats.js';
 
 /** A real HTTP server whose handler writes through StreamWriter, and a raw TCP client that can stop reading. */
 describe('StreamWriter behind a slow client', () => {

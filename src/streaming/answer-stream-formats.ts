@@ -1,7 +1,7 @@
 import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
-import type { AnswerEvent } from './answer-run.js';
-import { messageJson, usageJson } from './message-json.js';
+import type { AnswerEvent } from '../chat/answer-run.js';
+import { messageJson, usageJson } from '../conversations/message-json.js';
 
 /** One line of the seed's ndjson: a message as the original example's page renders it. */
 export interface SeedLine {

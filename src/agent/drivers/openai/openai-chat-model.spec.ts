@@ -1,6 +1,6 @@
-import { FakeOpenAi, wordTokens } from '../../test/support/fake-openai.js';
-import { AgentError } from './agent-error.js';
-import type { ModelChunk, ModelRequest } from './chat-model.js';
+import { FakeOpenAi, wordTokens } from '../../../../test/support/fake-openai.js';
+import { AgentError } from '../../agent-error.js';
+import type { ModelChunk, ModelRequest } from '../../chat-model.js';
 import { OpenAiChatModel } from './openai-chat-model.js';
 
 // Both ways the SDK can reach the server: node:http with the lean stream reader, and the built-in fetch.

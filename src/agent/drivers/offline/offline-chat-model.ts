@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
+import type { ChatModel, ModelChunk, ModelRequest } from '../../chat-model.js';
 
 const QUOTE_MAX_CHARS = 280;
 

@@ -3,8 +3,8 @@ import { HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
 import { errorBody } from '../common/http-error.filter.js';
-import type { AnswerEvent } from './answer-run.js';
-import type { AnswerStreamFormat } from './reply-formats.js';
+import type { AnswerEvent } from '../chat/answer-run.js';
+import type { AnswerStreamFormat } from './answer-stream-formats.js';
 
 /**
  * gzip for a stream: fast (level 1) and small (a 4 KiB window is plenty for lines that repeat

@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { AgentError } from './agent-error.js';
+import { AgentError } from '../../agent-error.js';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
 import { SseDecoder, UpstreamStreamError } from './server-sent-events.js';
-import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
+import type { ChatModel, ModelChunk, ModelRequest } from '../../chat-model.js';
 
 export interface OpenAiModelOptions {
   readonly apiKey: string | undefined;

@@ -28,19 +28,19 @@ import {
 import type { Response } from 'express';
 import { OwnerId } from '../access/caller.js';
 import { StartsAnswer } from '../access/client-throttler.guard.js';
-import { StreamSlots } from '../access/stream-slots.js';
+import { StreamSlots } from '../access/stream-slots.interceptor.js';
 import { strictValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from './api-schemas.js';
-import { ChatService } from './chat.service.js';
+import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from '../chat/api-schemas.js';
+import { ChatService } from '../chat/chat.service.js';
 import { ConversationsService } from './conversations.service.js';
 import { CreateConversationDto, ListConversationsQuery, ListMessagesQuery, AnswerFormatQuery, UpdateConversationDto } from './dto/conversation.dto.js';
-import { PromptDto } from './dto/prompt.dto.js';
+import { PromptDto } from '../chat/dto/prompt.dto.js';
 import { type ConversationJson, conversationJson, type MessageJson, messageJson } from './message-json.js';
-import { assertPromptFits } from './prompt-limit.js';
-import { DeltaFormat, SeedFormat, type AnswerStreamFormat } from './reply-formats.js';
-import { SameOriginGuard } from './same-origin.guard.js';
-import { sendAnswer } from './stream-response.js';
+import { assertPromptFits } from '../chat/prompt-limit.js';
+import { DeltaFormat, SeedFormat, type AnswerStreamFormat } from '../streaming/answer-stream-formats.js';
+import { SameOriginGuard } from '../access/same-origin.guard.js';
+import { sendAnswer } from '../streaming/stream-response.js';
 
 const uuid = new ParseUUIDPipe();
 
