@@ -243,15 +243,16 @@ describe('conversations API', () => {
       const response = await ask(id, 'stream deltas');
       expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
       const events = ndjson<DeltaEvent>(response.text);
-      expect(events[0]).toMatchObject({ type: 'start', conversationId: id, messageId: expect.any(Number) });
-      expect(events[0].userMessage).toMatchObject({ role: 'user', content: 'stream deltas', status: 'complete' });
+      const start = events[0] as Extract<DeltaEvent, { type: 'start' }>;
+      expect(start).toMatchObject({ type: 'start', conversationId: id, messageId: expect.any(Number) });
+      expect(start.userMessage).toMatchObject({ role: 'user', content: 'stream deltas', status: 'complete' });
       const deltas = events.filter((e) => e.type === 'delta');
       expect(deltas.length).toBeGreaterThan(1);
-      const done = events.at(-1)!;
+      const done = events.at(-1) as Extract<DeltaEvent, { type: 'done' }>;
       expect(done.type).toBe('done');
       const message = done.message as MessageJson;
       expect(deltas.map((e) => e.text).join('')).toBe(tokens.join(''));
-      expect(message).toMatchObject({ id: events[0].messageId, role: 'model', status: 'complete', model: 'fake-model' });
+      expect(message).toMatchObject({ id: start.messageId, role: 'model', status: 'complete', model: 'fake-model' });
       expect(message).not.toHaveProperty('content'); // the deltas carried it
       expect(done.usage).toEqual({ promptTokens: expect.any(Number), completionTokens: tokens.length });
       const stored = (await db.readMessages()).find((r) => r.id === message.id)!;

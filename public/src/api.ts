@@ -1,34 +1,7 @@
 // The REST API the page uses (/api/conversations, /api/info); the server's OpenAPI document has the details.
+import type { ConversationJson, ConversationPageJson, DeltaEvent, InfoJson, MessagePageJson } from '../../src/contract/api-shapes.js';
 
-export interface Conversation {
-  id: string;
-  title: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Message {
-  id: number;
-  conversationId: string;
-  role: 'user' | 'model';
-  content: string;
-  status: 'streaming' | 'complete' | 'interrupted' | 'error';
-  error: string | null;
-  model: string | null;
-  timestamp: string;
-}
-
-export interface Info {
-  model: string;
-  offline: boolean;
-  allowRemoteImages: boolean;
-}
-
-export type StreamEvent =
-  | { type: 'start'; conversationId: string; messageId: number; userMessage: Message }
-  | { type: 'delta'; text: string }
-  | { type: 'done'; message: Omit<Message, 'content'> }
-  | { type: 'error'; message: string; messageId: number };
+export type { ConversationJson, DeltaEvent, MessageJson } from '../../src/contract/api-shapes.js';
 
 export class ApiError extends Error {}
 
@@ -50,19 +23,19 @@ const send = (method: string, body?: unknown): RequestInit => ({
 });
 
 export const api = {
-  info: () => fetch('/api/info').then((r) => json<Info>(r)),
-  list: () => fetch('/api/conversations?limit=100').then((r) => json<{ items: Conversation[] }>(r)),
-  create: () => fetch('/api/conversations', send('POST', {})).then((r) => json<Conversation>(r)),
-  rename: (id: string, title: string) => fetch(`/api/conversations/${id}`, send('PATCH', { title })).then((r) => json<Conversation>(r)),
+  info: () => fetch('/api/info').then((r) => json<InfoJson>(r)),
+  list: () => fetch('/api/conversations?limit=100').then((r) => json<ConversationPageJson>(r)),
+  create: () => fetch('/api/conversations', send('POST', {})).then((r) => json<ConversationJson>(r)),
+  rename: (id: string, title: string) => fetch(`/api/conversations/${id}`, send('PATCH', { title })).then((r) => json<ConversationJson>(r)),
   remove: (id: string) => fetch(`/api/conversations/${id}`, send('DELETE')).then((r) => json<void>(r)),
   messages: (id: string, before?: number) =>
     fetch(`/api/conversations/${id}/messages?limit=100${before ? `&before=${before}` : ''}`).then((r) =>
-      json<{ items: Message[]; nextBefore: number | null }>(r),
+      json<MessagePageJson>(r),
     ),
 };
 
 /** POSTs and reads the delta stream with a line buffer and a streaming decoder: a line split across reads is never parsed half. */
-export async function streamAnswer(url: string, body: unknown, signal: AbortSignal, onEvent: (event: StreamEvent) => void): Promise<void> {
+export async function streamAnswer(url: string, body: unknown, signal: AbortSignal, onEvent: (event: DeltaEvent) => void): Promise<void> {
   const response = await fetch(url, { ...send('POST', body), signal });
   if (!response.ok || !response.body) await json(response);
   const reader = response.body!.getReader();
@@ -75,7 +48,7 @@ export async function streamAnswer(url: string, body: unknown, signal: AbortSign
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
-      if (line.trim()) onEvent(JSON.parse(line) as StreamEvent);
+      if (line.trim()) onEvent(JSON.parse(line) as DeltaEvent);
     }
     if (done) break;
   }

@@ -1,4 +1,4 @@
-import { api, ApiError, type Conversation, type Message, streamAnswer, type StreamEvent } from './api.js';
+import { api, ApiError, type ConversationJson, type MessageJson, streamAnswer, type DeltaEvent } from './api.js';
 import { renderMarkdown, setAllowRemoteImages } from './markdown.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -15,7 +15,7 @@ const retryButton = $<HTMLButtonElement>('retry');
 const title = $<HTMLHeadingElement>('chat-title');
 const olderButton = $<HTMLButtonElement>('older');
 
-let conversations: Conversation[] = [];
+let conversations: readonly ConversationJson[] = [];
 let currentId: string | null = null;
 let running: AbortController | null = null;
 let olderBefore: number | null = null;
@@ -30,7 +30,7 @@ function followIfNear(wasNear: boolean): void {
   if (wasNear) log.scrollTop = log.scrollHeight;
 }
 
-function messageElement(message: Pick<Message, 'role' | 'status' | 'timestamp'>): HTMLElement {
+function messageElement(message: Pick<MessageJson, 'role' | 'status' | 'timestamp'>): HTMLElement {
   const element = document.createElement('article');
   element.className = `message ${message.role}`;
   element.dataset.status = message.status;
@@ -43,7 +43,7 @@ function messageElement(message: Pick<Message, 'role' | 'status' | 'timestamp'>)
   return element;
 }
 
-function fill(element: HTMLElement, message: Pick<Message, 'role' | 'content' | 'status' | 'error'>): void {
+function fill(element: HTMLElement, message: Pick<MessageJson, 'role' | 'content' | 'status' | 'error'>): void {
   const body = element.querySelector<HTMLElement>('.body')!;
   element.dataset.status = message.status;
   if (message.role === 'user') body.textContent = message.content;
@@ -59,7 +59,7 @@ function fill(element: HTMLElement, message: Pick<Message, 'role' | 'content' | 
   }
 }
 
-function showMessages(messages: Message[], prepend = false): void {
+function showMessages(messages: readonly MessageJson[], prepend = false): void {
   const elements = messages
     .filter((m) => m.content || m.status !== 'complete')
     .map((m) => {
@@ -181,7 +181,7 @@ async function answer(path: string, body: unknown): Promise<void> {
     fill(answerElement, { role: 'model', content: text, status: 'streaming', error: null });
     followIfNear(wasNear);
   };
-  const onEvent = (event: StreamEvent) => {
+  const onEvent = (event: DeltaEvent) => {
     if (event.type === 'start') {
       if (event.userMessage && path.endsWith('/messages')) {
         const userElement = messageElement(event.userMessage);
@@ -251,7 +251,7 @@ async function regenerate(): Promise<void> {
   await answer(`/api/conversations/${currentId}/regenerate`, undefined);
 }
 
-async function renameConversation(conversation: Conversation): Promise<void> {
+async function renameConversation(conversation: ConversationJson): Promise<void> {
   const name = window.prompt('New name for this conversation', conversation.title ?? '');
   if (!name?.trim()) return;
   try {
@@ -262,7 +262,7 @@ async function renameConversation(conversation: Conversation): Promise<void> {
   }
 }
 
-async function deleteConversation(conversation: Conversation): Promise<void> {
+async function deleteConversation(conversation: ConversationJson): Promise<void> {
   if (!window.confirm(`Delete “${conversation.title ?? 'New chat'}” and all its messages?`)) return;
   try {
     await api.remove(conversation.id);

@@ -10,7 +10,7 @@ import { ChatService, type AnswerSource } from '../chat/chat.service.js';
 import { conversationIdFor } from '../chat/conversation-ids.js';
 import { AiSdkChatDto, type UiMessage } from './dto/ai-sdk-chat.dto.js';
 import { assertPromptFits } from '../chat/prompt-limit.js';
-import { UiMessageStreamFormat } from '../streaming/answer-stream-formats.js';
+import { UiMessageStreamFormat } from './ui-message-stream-format.js';
 import { SameOriginGuard } from '../access/same-origin.guard.js';
 import { sendAnswer } from '../streaming/stream-response.js';
 

@@ -6,14 +6,15 @@ import { StartsAnswer } from '../access/client-throttler.guard.js';
 import { StreamSlots } from '../access/stream-slots.interceptor.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { SeedLineSchema } from './api-schemas.js';
+import { SeedLineSchema } from '../contract/api-schemas.js';
+import type { MessageEntity } from '../persistence/message.entity.js';
 import { ChatService } from './chat.service.js';
 import { defaultConversationId } from './conversation-ids.js';
 import { PromptDto } from './dto/prompt.dto.js';
 import { sendAnswer, writeChunks } from '../streaming/stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { PromptFormInterceptor } from './prompt-form.interceptor.js';
-import { SeedFormat, SEED_HEADERS } from '../streaming/answer-stream-formats.js';
+import { SEED_HEADERS, SeedFormat, seedLine } from './seed-format.js';
 import { SameOriginGuard } from '../access/same-origin.guard.js';
 
 /** The seed contract: the original example's page works against these two routes unchanged. */
@@ -31,7 +32,7 @@ export class ChatController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
   async history(@OwnerId() ownerId: string, @Res() res: Response): Promise<void> {
-    await writeChunks(res, SEED_HEADERS, this.chat.seedHistory(ownerId, defaultConversationId(ownerId)));
+    await writeChunks(res, SEED_HEADERS, seedLines(this.chat.history(ownerId, defaultConversationId(ownerId))));
   }
 
   @Post()
@@ -52,4 +53,8 @@ export class ChatController {
     const events = this.chat.startAnswer(ownerId, defaultConversationId(ownerId), { prompt: body.prompt }, { createConversation: true }).events();
     sendAnswer(events, new SeedFormat(), res, this.config.keepAliveMs);
   }
+}
+
+async function* seedLines(pages: AsyncIterable<MessageEntity[]>): AsyncGenerator<string> {
+  for await (const page of pages) yield page.map(seedLine).join('');
 }

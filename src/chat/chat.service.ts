@@ -12,10 +12,10 @@ import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationRepository } from '../persistence/conversation.repository.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
+import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
-import { seedLine } from '../streaming/answer-stream-formats.js';
 
 export type AnswerSource = { readonly prompt: string } | { readonly regenerate: true };
 
@@ -98,15 +98,12 @@ export class ChatService implements BeforeApplicationShutdown {
     await Promise.all(running.map((run) => run.stop('shutdown')));
   }
 
-  /** The seed's history: ndjson chunks, a page of rows at a time, messages with text only. */
-  async *seedHistory(ownerId: string, conversationId: string): AsyncGenerator<string> {
+  /** The owner's conversation, oldest first, a page of rows at a time: the messages with text (what the seed's page shows). */
+  async *history(ownerId: string, conversationId: string): AsyncGenerator<MessageEntity[]> {
     if (!(await this.conversations.owns(conversationId, ownerId))) return;
     for await (const page of this.messages.iterate(conversationId)) {
-      const chunk = page
-        .filter((message) => message.content.length > 0)
-        .map((message) => seedLine(message))
-        .join('');
-      if (chunk) yield chunk;
+      const shown = page.filter((message) => message.content.length > 0);
+      if (shown.length > 0) yield shown;
     }
   }
 

@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AgentService } from '../agent/agent.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { InfoSchema } from './api-schemas.js';
+import { InfoSchema } from '../contract/api-schemas.js';
 
 /** What the page needs to label itself, e.g. a banner while the offline model answers. */
 @ApiTags('info')

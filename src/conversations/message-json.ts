@@ -1,30 +1,7 @@
+import type { ConversationJson, MessageJson, UsageJson } from '../contract/api-shapes.js';
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
-
-/** A message as the REST API returns it. */
-export interface MessageJson {
-  readonly id: number;
-  readonly conversationId: string;
-  readonly role: 'user' | 'model';
-  readonly content: string;
-  readonly status: MessageEntity['status'];
-  readonly error: string | null;
-  readonly model: string | null;
-  readonly timestamp: string;
-  readonly usage: UsageJson | null;
-}
-
-export interface UsageJson {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-}
-
-export interface ConversationJson {
-  readonly id: string;
-  readonly title: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+// Entities as the API shapes of contract/api-shapes.ts.
 
 export function usageJson(message: MessageEntity): UsageJson | null {
   return message.promptTokens === null || message.completionTokens === null

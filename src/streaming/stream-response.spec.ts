@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
 import { acceptsGzip, StreamWriter } from './stream-response.js';
-import { SEED_HEADERS } from './answer-stream-formats.js';
+
 
 /** A real HTTP server whose handler writes through StreamWriter, and a raw TCP client that can stop reading. */
 describe('StreamWriter behind a slow client', () => {
@@ -20,7 +20,7 @@ describe('StreamWriter behind a slow client', () => {
     written = new Promise((resolve) => (markWritten = resolve));
     const app = express();
     app.get('/', (_req, res) => {
-      const writer = new StreamWriter(res, SEED_HEADERS);
+      const writer = new StreamWriter(res, { 'Content-Type': 'text/plain; charset=utf-8' });
       void write(writer).then(() => {
         markWritten();
         writer.end();

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import type { Observable } from 'rxjs';
 import { errorBody } from '../common/http-error.filter.js';
 import type { AnswerEvent } from '../chat/answer-run.js';
-import type { AnswerStreamFormat } from './answer-stream-formats.js';
+import type { AnswerStreamFormat } from './answer-stream-format.js';
 
 /**
  * gzip for a stream: fast (level 1) and small (a 4 KiB window is plenty for lines that repeat

@@ -6,31 +6,4 @@ export function ndjson<T = Record<string, unknown>>(text: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-export interface DeltaEvent {
-  type: 'start' | 'delta' | 'done' | 'error';
-  conversationId?: string;
-  messageId?: number;
-  userMessage?: MessageJson;
-  text?: string;
-  message?: MessageJson | string;
-  usage?: { promptTokens: number; completionTokens: number } | null;
-}
-
-export interface MessageJson {
-  id: number;
-  conversationId: string;
-  role: 'user' | 'model';
-  content: string;
-  status: string;
-  error: string | null;
-  model: string | null;
-  timestamp: string;
-  usage: { promptTokens: number; completionTokens: number } | null;
-}
-
-export interface ConversationJson {
-  id: string;
-  title: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { ConversationJson, DeltaEvent, MessageJson } from '../../src/contract/api-shapes.js';

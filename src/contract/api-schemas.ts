@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ConversationJson, MessageJson, UsageJson } from '../conversations/message-json.js';
+import type { ConversationJson, ConversationPageJson, DeltaEvent, ErrorJson, InfoJson, MessageJson, MessagePageJson, SeedLine, UsageJson } from './api-shapes.js';
 
-// Response shapes, for the OpenAPI document only: the code builds them in message-json.ts.
+// The shapes of api-shapes.ts for the OpenAPI document: each implements its type, so they cannot drift apart.
 
 export class UsageSchema implements UsageJson {
   @ApiProperty() promptTokens!: number;
@@ -15,7 +15,7 @@ export class ConversationSchema implements ConversationJson {
   @ApiProperty({ description: 'Last activity; lists sort by it, newest first' }) updatedAt!: string;
 }
 
-export class ConversationPageSchema {
+export class ConversationPageSchema implements ConversationPageJson {
   @ApiProperty({ type: [ConversationSchema] }) items!: ConversationSchema[];
   @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page; null on the last' })
   nextCursor!: string | null;
@@ -33,27 +33,27 @@ export class MessageSchema implements MessageJson {
   @ApiProperty({ type: UsageSchema, nullable: true }) usage!: UsageSchema | null;
 }
 
-export class MessagePageSchema {
+export class MessagePageSchema implements MessagePageJson {
   @ApiProperty({ type: [MessageSchema], description: 'Oldest first' }) items!: MessageSchema[];
   @ApiProperty({ type: Number, nullable: true, description: 'Pass as before for the next (older) page; null on the last' })
   nextBefore!: number | null;
 }
 
-export class ErrorSchema {
+export class ErrorSchema implements ErrorJson {
   @ApiProperty({ example: 400 }) statusCode!: number;
   @ApiProperty({ example: 'Bad Request' }) error!: string;
   @ApiProperty({ example: 'prompt must not be empty or only whitespace' }) message!: string;
 }
 
-export class InfoSchema {
+export class InfoSchema implements InfoJson {
   @ApiProperty({ example: 'gpt-4o-mini' }) model!: string;
   @ApiProperty({ description: 'True when the built-in offline model answers' }) offline!: boolean;
   @ApiProperty({ description: 'Whether the page loads remote images in answers (ALLOW_REMOTE_IMAGES)' }) allowRemoteImages!: boolean;
 }
 
-/** The delta stream, one JSON object per line (application/x-ndjson). */
+/** The delta stream, one JSON object per line (application/x-ndjson): every DeltaEvent's fields in one flat schema. */
 export class StreamEventSchema {
-  @ApiProperty({ enum: ['start', 'delta', 'done', 'error'] }) type!: string;
+  @ApiProperty({ enum: ['start', 'delta', 'done', 'error'] satisfies DeltaEvent['type'][] }) type!: DeltaEvent['type'];
   @ApiPropertyOptional({ description: 'start', format: 'uuid' }) conversationId?: string;
   @ApiPropertyOptional({ description: 'start, error: the answer message id' }) messageId?: number;
   @ApiPropertyOptional({ description: 'start: the stored prompt', type: MessageSchema }) userMessage?: MessageSchema;
@@ -67,8 +67,8 @@ export class StreamEventSchema {
 }
 
 /** The seed format, one JSON object per line (text/plain). */
-export class SeedLineSchema {
-  @ApiProperty({ enum: ['user', 'model', 'error'] }) role!: string;
+export class SeedLineSchema implements SeedLine {
+  @ApiProperty({ enum: ['user', 'model', 'error'] }) role!: SeedLine['role'];
   @ApiProperty({ description: 'ISO 8601, microseconds; one per message, the same on every line of an answer' }) timestamp!: string;
   @ApiProperty({ description: 'model lines: all the text so far' }) content!: string;
 }

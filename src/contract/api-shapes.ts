@@ -1,0 +1,84 @@
+// The shapes of every HTTP response body and stream event: the one definition that the server
+// (which builds them), the page (public/src/api.ts) and the tests import. Types only, no code,
+// so the page's bundle takes nothing from the server but these names. The OpenAPI schemas in
+// api-schemas.ts implement these types, so a change here that they miss fails the build.
+
+export type MessageRole = 'user' | 'model';
+
+/** `streaming` while the answer is written; then how it ended. */
+export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'error';
+
+/** Token counts as the upstream reported them (`stream_options.include_usage`). */
+export interface UsageJson {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+/** A stored message, as the REST API returns it. */
+export interface MessageJson {
+  readonly id: number;
+  readonly conversationId: string;
+  readonly role: MessageRole;
+  readonly content: string;
+  readonly status: MessageStatus;
+  /** What went wrong, for status `error` (and why an answer was `interrupted`, when known). */
+  readonly error: string | null;
+  /** The model that wrote an answer. */
+  readonly model: string | null;
+  /** ISO 8601 with microseconds, unique per message. */
+  readonly timestamp: string;
+  readonly usage: UsageJson | null;
+}
+
+export interface ConversationJson {
+  readonly id: string;
+  readonly title: string | null;
+  readonly createdAt: string;
+  /** Last activity: lists sort by it, newest first. */
+  readonly updatedAt: string;
+}
+
+export interface ConversationPageJson {
+  readonly items: readonly ConversationJson[];
+  /** Pass as `cursor` for the next (older) page; null on the last. */
+  readonly nextCursor: string | null;
+}
+
+export interface MessagePageJson {
+  /** Oldest first. */
+  readonly items: readonly MessageJson[];
+  /** Pass as `before` for the next (older) page; null on the last. */
+  readonly nextBefore: number | null;
+}
+
+/** What the page needs to label itself (`GET /api/info`). */
+export interface InfoJson {
+  readonly model: string;
+  readonly offline: boolean;
+  readonly allowRemoteImages: boolean;
+}
+
+/** Every error response: `{statusCode, error, message}`. */
+export interface ErrorJson {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly message: string;
+}
+
+/** One event of the delta stream (application/x-ndjson, one per line). */
+export type DeltaEvent =
+  | { readonly type: 'start'; readonly conversationId: string; readonly messageId: number; readonly userMessage: MessageJson }
+  /** Only the text that is new since the last delta. */
+  | { readonly type: 'delta'; readonly text: string }
+  /** The stored answer without its text (the deltas carried it). */
+  | { readonly type: 'done'; readonly message: Omit<MessageJson, 'content'>; readonly usage: UsageJson | null }
+  | { readonly type: 'error'; readonly message: string; readonly messageId: number };
+
+/** One line of the seed format (text/plain ndjson), as the original example's page renders it. */
+export interface SeedLine {
+  readonly role: MessageRole | 'error';
+  /** One per message: the same on every line of an answer. */
+  readonly timestamp: string;
+  /** Model lines: all the text so far. */
+  readonly content: string;
+}
