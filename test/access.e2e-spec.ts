@@ -82,12 +82,17 @@ describe('access: owners, tokens, limits and hosts', () => {
       await call(intruder, 'POST', `/api/conversations/${id}/regenerate`),
       await call(intruder, 'PATCH', `/api/conversations/${id}`, { title: 'mine now' }),
       await call(intruder, 'DELETE', `/api/conversations/${id}`),
-      await call(intruder, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text: 'via ai sdk' }] }] }),
     ];
     for (const attempt of attempts) {
       expect(attempt.status).toBe(404);
       expect(attempt.text).not.toContain(victimPrompt);
     }
+    // An AI SDK chat id is a name in the caller's own space: the victim's id names a new
+    // conversation of the intruder's, which sees none of the victim's history.
+    const viaSdk = await call(intruder, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text: 'via ai sdk' }] }] });
+    expect(viaSdk.status).toBe(200);
+    expect(viaSdk.text).not.toContain(victimPrompt);
+    expect(fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['via ai sdk']);
     const intruderList = await call(intruder, 'GET', '/api/conversations');
     expect(intruderList.status).toBe(200);
     expect(intruderList.text).not.toContain(id);
@@ -193,6 +198,67 @@ describe('access: owners, tokens, limits and hosts', () => {
       expect((await call(a, 'POST', '/chat/', { prompt: 'seed a' })).status).toBe(200);
       expect((await call(b, 'GET', '/chat/')).text).toBe('');
       expect(parseNdjson((await call(a, 'GET', '/chat/')).text).map((m) => m.content)).toEqual(['seed a', 're: seed a']);
+    });
+  });
+
+  describe('AI SDK chat ids', () => {
+    const NIL = '00000000-0000-0000-0000-000000000000';
+    const ask = (client: Client, id: string, text: string) =>
+      call(client, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text }] }] });
+    const lastContext = () => fake.requests.at(-1)!.body.messages.map((m) => m.content);
+
+    it('cannot squat the seed conversation: a nil-UUID chat in cookie mode leaves AUTH_MODE=none its /chat/ on the same database', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const squatter = cookieClient();
+      expect((await ask(squatter, NIL, 'mine now')).status).toBe(200);
+      // The squatter keeps its own conversation under that chat id.
+      expect((await ask(squatter, NIL, 'still mine')).status).toBe(200);
+      expect(lastContext()).toEqual(['mine now', 're: mine now', 'still mine']);
+      await running!.close();
+      running = undefined;
+
+      await start({ AUTH_MODE: 'none' });
+      const local = cookieClient();
+      const before = await call(local, 'GET', '/chat/');
+      expect([before.status, before.text]).toEqual([200, '']);
+      const posted = await call(local, 'POST', '/chat/', { prompt: 'seed works' });
+      expect(posted.status).toBe(200);
+      expect(lastContext()).toEqual(['seed works']);
+      expect(parseNdjson((await call(local, 'GET', '/chat/')).text).map((m) => m.content)).toEqual(['seed works', 're: seed works']);
+      // The owner's own default conversation is reachable through /api/chat by its id.
+      expect((await ask(local, NIL, 'via sdk')).status).toBe(200);
+      expect(lastContext()).toEqual(['seed works', 're: seed works', 'via sdk']);
+    });
+
+    it('gives two owners using the same chat id, UUID or not, conversations of their own', async () => {
+      await start({ AUTH_MODE: 'token', API_TOKENS: `${TOKEN_A},${TOKEN_B}` });
+      const a = bearerClient(TOKEN_A);
+      const b = bearerClient(TOKEN_B);
+      for (const chatId of ['3f2b8c1e-7d4a-4e9b-8a6f-1c2d3e4f5a6b', NIL, 'chat-1']) {
+        expect((await ask(a, chatId, `a in ${chatId}`)).status).toBe(200);
+        expect((await ask(b, chatId, `b in ${chatId}`)).status).toBe(200);
+        expect(lastContext()).toEqual([`b in ${chatId}`]);
+        expect((await ask(a, chatId, `a again in ${chatId}`)).status).toBe(200);
+        expect(lastContext()).toEqual([`a in ${chatId}`, `re: a in ${chatId}`, `a again in ${chatId}`]);
+      }
+      // None of them took the ids they named, and none is another owner's seed conversation.
+      const listed = (client: Client) => call(client, 'GET', '/api/conversations').then((r) => (r.json().items as { id: string }[]).map((c) => c.id));
+      const ids = [...(await listed(a)), ...(await listed(b))];
+      expect(new Set(ids).size).toBe(6);
+      expect(ids).not.toContain(NIL);
+      expect(ids).not.toContain('3f2b8c1e-7d4a-4e9b-8a6f-1c2d3e4f5a6b');
+      expect((await call(a, 'POST', '/chat/', { prompt: 'a seed' })).status).toBe(200);
+      expect(lastContext()).toEqual(['a seed']);
+    });
+
+    it('reaches a conversation the caller made through the REST API by its UUID', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const alice = cookieClient();
+      const created = await call(alice, 'POST', '/api/conversations', { title: 'rest made' });
+      const id = created.json().id as string;
+      expect((await ask(alice, id.toUpperCase(), 'into rest conversation')).status).toBe(200);
+      const messages = await call(alice, 'GET', `/api/conversations/${id}/messages`);
+      expect((messages.json().items as { content: string }[]).map((m) => m.content)).toEqual(['into rest conversation', 're: into rest conversation']);
     });
   });
 

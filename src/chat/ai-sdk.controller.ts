@@ -1,11 +1,13 @@
 import { BadRequestException, Body, Controller, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { defer, switchMap } from 'rxjs';
 import { OwnerId } from '../access/caller.js';
 import { StartsAnswer } from '../access/client-throttler.guard.js';
 import { StreamSlots } from '../access/stream-slots.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ConversationRepository } from '../persistence/conversation.repository.js';
 import { ChatService, type ReplySource } from './chat.service.js';
 import { conversationIdFor } from './conversation-ids.js';
 import { AiSdkChatDto, type UiMessage } from './dto/ai-sdk-chat.dto.js';
@@ -27,6 +29,7 @@ import { sendReply } from './stream-response.js';
 export class AiSdkController {
   constructor(
     private readonly chat: ChatService,
+    private readonly conversations: ConversationRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,13 +44,15 @@ export class AiSdkController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
   chatStream(@OwnerId() ownerId: string, @Body() body: AiSdkChatDto, @Res() res: Response): void {
-    const conversationId = conversationIdFor(body.id, ownerId);
     let source: ReplySource = { regenerate: true };
     if (body.trigger !== 'regenerate-message') {
       source = { prompt: lastUserText(body.messages) };
       assertPromptFits(source.prompt, this.config.maxPromptChars);
     }
-    const events = this.chat.reply(ownerId, conversationId, source, { createConversation: true });
+    // Inside the stream, so a failed ownership lookup is answered like any storage failure.
+    const events = defer(() => conversationIdFor(body.id, ownerId, (id) => this.conversations.owns(id, ownerId))).pipe(
+      switchMap((conversationId) => this.chat.reply(ownerId, conversationId, source, { createConversation: true })),
+    );
     sendReply(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }
 }
