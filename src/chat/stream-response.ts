@@ -2,6 +2,7 @@ import { constants as zlib, createGzip, type Gzip } from 'node:zlib';
 import { HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
+import { answerStarted } from '../access/answer-quota.js';
 import { errorBody } from '../common/http-error.filter.js';
 import type { ReplyEvent } from './chat.service.js';
 import type { ReplyFormat } from './reply-formats.js';
@@ -111,6 +112,7 @@ export function sendReply(events: Observable<ReplyEvent>, format: ReplyFormat, r
   const open = () => (writer ??= new StreamWriter(res, format.headers, { data: format.keepAlive, intervalMs: keepAliveMs }, gzip));
   const subscription = events.subscribe({
     next: (event) => {
+      if (event.type === 'start') answerStarted(res); // the model is called next: the answer counts
       const out = open();
       for (const chunk of format.encode(event)) out.write(chunk.data, chunk.replaceKey);
     },
