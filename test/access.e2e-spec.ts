@@ -28,6 +28,19 @@ function bearerClient(token: string): Client {
   return { headers: () => ({ authorization: `Bearer ${token}` }), remember: () => undefined };
 }
 
+/** A 429's wait, once: a plain number of seconds within the minute the limits count over. */
+function expectOneRetryAfter(headers: Headers) {
+  // fetch joins repeated headers with ", ", so a second Retry-After would not match.
+  expect(headers.get('retry-after')).toMatch(/^\d+$/);
+  expect(Number(headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(Number(headers.get('retry-after'))).toBeLessThanOrEqual(61);
+}
+
+/** No headers per named limit (`Retry-After-answers`, `X-RateLimit-Limit-answers`, …), nor X-RateLimit-* at all. */
+function expectNoPerLimitHeaders(headers: Headers) {
+  expect([...headers.keys()].filter((name) => /^retry-after-|^x-ratelimit/i.test(name))).toEqual([]);
+}
+
 describe('access: owners, tokens, limits and hosts', () => {
   let fake: FakeOpenAi;
   let dir: ReturnType<typeof tempDir>;
@@ -82,12 +95,17 @@ describe('access: owners, tokens, limits and hosts', () => {
       await call(intruder, 'POST', `/api/conversations/${id}/regenerate`),
       await call(intruder, 'PATCH', `/api/conversations/${id}`, { title: 'mine now' }),
       await call(intruder, 'DELETE', `/api/conversations/${id}`),
-      await call(intruder, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text: 'via ai sdk' }] }] }),
     ];
     for (const attempt of attempts) {
       expect(attempt.status).toBe(404);
       expect(attempt.text).not.toContain(victimPrompt);
     }
+    // An AI SDK chat id is a name in the caller's own space: the victim's id names a new
+    // conversation of the intruder's, which sees none of the victim's history.
+    const viaSdk = await call(intruder, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text: 'via ai sdk' }] }] });
+    expect(viaSdk.status).toBe(200);
+    expect(viaSdk.text).not.toContain(victimPrompt);
+    expect(fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['via ai sdk']);
     const intruderList = await call(intruder, 'GET', '/api/conversations');
     expect(intruderList.status).toBe(200);
     expect(intruderList.text).not.toContain(id);
@@ -196,6 +214,67 @@ describe('access: owners, tokens, limits and hosts', () => {
     });
   });
 
+  describe('AI SDK chat ids', () => {
+    const NIL = '00000000-0000-0000-0000-000000000000';
+    const ask = (client: Client, id: string, text: string) =>
+      call(client, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text }] }] });
+    const lastContext = () => fake.requests.at(-1)!.body.messages.map((m) => m.content);
+
+    it('cannot squat the seed conversation: a nil-UUID chat in cookie mode leaves AUTH_MODE=none its /chat/ on the same database', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const squatter = cookieClient();
+      expect((await ask(squatter, NIL, 'mine now')).status).toBe(200);
+      // The squatter keeps its own conversation under that chat id.
+      expect((await ask(squatter, NIL, 'still mine')).status).toBe(200);
+      expect(lastContext()).toEqual(['mine now', 're: mine now', 'still mine']);
+      await running!.close();
+      running = undefined;
+
+      await start({ AUTH_MODE: 'none' });
+      const local = cookieClient();
+      const before = await call(local, 'GET', '/chat/');
+      expect([before.status, before.text]).toEqual([200, '']);
+      const posted = await call(local, 'POST', '/chat/', { prompt: 'seed works' });
+      expect(posted.status).toBe(200);
+      expect(lastContext()).toEqual(['seed works']);
+      expect(parseNdjson((await call(local, 'GET', '/chat/')).text).map((m) => m.content)).toEqual(['seed works', 're: seed works']);
+      // The owner's own default conversation is reachable through /api/chat by its id.
+      expect((await ask(local, NIL, 'via sdk')).status).toBe(200);
+      expect(lastContext()).toEqual(['seed works', 're: seed works', 'via sdk']);
+    });
+
+    it('gives two owners using the same chat id, UUID or not, conversations of their own', async () => {
+      await start({ AUTH_MODE: 'token', API_TOKENS: `${TOKEN_A},${TOKEN_B}` });
+      const a = bearerClient(TOKEN_A);
+      const b = bearerClient(TOKEN_B);
+      for (const chatId of ['3f2b8c1e-7d4a-4e9b-8a6f-1c2d3e4f5a6b', NIL, 'chat-1']) {
+        expect((await ask(a, chatId, `a in ${chatId}`)).status).toBe(200);
+        expect((await ask(b, chatId, `b in ${chatId}`)).status).toBe(200);
+        expect(lastContext()).toEqual([`b in ${chatId}`]);
+        expect((await ask(a, chatId, `a again in ${chatId}`)).status).toBe(200);
+        expect(lastContext()).toEqual([`a in ${chatId}`, `re: a in ${chatId}`, `a again in ${chatId}`]);
+      }
+      // None of them took the ids they named, and none is another owner's seed conversation.
+      const listed = (client: Client) => call(client, 'GET', '/api/conversations').then((r) => (r.json().items as { id: string }[]).map((c) => c.id));
+      const ids = [...(await listed(a)), ...(await listed(b))];
+      expect(new Set(ids).size).toBe(6);
+      expect(ids).not.toContain(NIL);
+      expect(ids).not.toContain('3f2b8c1e-7d4a-4e9b-8a6f-1c2d3e4f5a6b');
+      expect((await call(a, 'POST', '/chat/', { prompt: 'a seed' })).status).toBe(200);
+      expect(lastContext()).toEqual(['a seed']);
+    });
+
+    it('reaches a conversation the caller made through the REST API by its UUID', async () => {
+      await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
+      const alice = cookieClient();
+      const created = await call(alice, 'POST', '/api/conversations', { title: 'rest made' });
+      const id = created.json().id as string;
+      expect((await ask(alice, id.toUpperCase(), 'into rest conversation')).status).toBe(200);
+      const messages = await call(alice, 'GET', `/api/conversations/${id}/messages`);
+      expect((messages.json().items as { content: string }[]).map((m) => m.content)).toEqual(['into rest conversation', 're: into rest conversation']);
+    });
+  });
+
   describe('limits', () => {
     it('answers 429 with Retry-After past RATE_LIMIT_REQUESTS_PER_MINUTE, per client', async () => {
       await start({ AUTH_MODE: 'token', API_TOKENS: `${TOKEN_A},${TOKEN_B}`, RATE_LIMIT_REQUESTS_PER_MINUTE: '5' });
@@ -223,6 +302,110 @@ describe('access: owners, tokens, limits and hosts', () => {
       expect(third.json().message).toMatch(/Too many answers/);
       expect((await call(local, 'GET', '/chat/')).status).toBe(200);
       expect((await db.readMessages()).map((r) => r.content)).not.toContain('three');
+    });
+
+    it('charges an answer only when the model is called: refused requests leave the quota alone', async () => {
+      await start({ RATE_LIMIT_ANSWERS_PER_MINUTE: '3', MAX_STREAMS_PER_CLIENT: '1', MAX_PROMPT_CHARS: '50' });
+      const local = cookieClient();
+      const created = await call(local, 'POST', '/api/conversations', {});
+      const fresh = created.json().id as string;
+      const refusals = [
+        [400, await call(local, 'POST', '/chat/', { prompt: '' })],
+        [400, await call(local, 'POST', '/chat/', { prompt: '   ' })],
+        [400, await call(local, 'POST', '/chat/', {})],
+        [400, await call(local, 'POST', '/api/chat', { id: 'c', messages: [] })],
+        [413, await call(local, 'POST', '/chat/', { prompt: 'x'.repeat(51) })],
+        [404, await call(local, 'POST', '/api/conversations/3f2b8c1e-7d4a-4e9b-8a6f-1c2d3e4f5a6b/messages', { prompt: 'hi' })],
+        [404, await call(local, 'POST', '/api/conversations/3f2b8c1e-7d4a-4e9b-8a6f-1c2d3e4f5a6b/regenerate')],
+        [409, await call(local, 'POST', `/api/conversations/${fresh}/regenerate`)],
+      ] as const;
+      expect(refusals.map(([, r]) => r.status)).toEqual(refusals.map(([status]) => status));
+      const unsupported = await fetch(`${running!.url}/chat/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'prompt=hi' });
+      expect(unsupported.status).toBeGreaterThanOrEqual(400);
+      expect(unsupported.status).toBeLessThan(500);
+      expect(unsupported.status).not.toBe(429);
+      await unsupported.text();
+
+      // One answer streams, holding the only stream slot; requests meanwhile get the slot's 429.
+      fake.enqueue({ tokens: wordTokens(30), tokenDelayMs: 10 });
+      const slow = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
+      expect(slow.status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const busy = await call(local, 'POST', '/chat/', { prompt: `busy ${i}` });
+        expect([busy.status, busy.json().message]).toEqual([429, expect.stringMatching(/streaming at once/)]);
+      }
+      await slow.text();
+      expect(fake.requests).toHaveLength(1);
+
+      const two = await call(local, 'POST', '/chat/', { prompt: 'two' });
+      const three = await call(local, 'POST', '/api/chat', { id: 'c', messages: [{ role: 'user', parts: [{ type: 'text', text: 'three' }] }] });
+      expect([two.status, three.status]).toEqual([200, 200]);
+      const four = await call(local, 'POST', `/api/conversations/${fresh}/messages`, { prompt: 'four' });
+      expect(four.status).toBe(429);
+      expect(four.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/Too many answers: at most 3 a minute/) });
+      expect(fake.requests).toHaveLength(3);
+      expect((await db.readMessages()).map((r) => r.content)).not.toContain('four');
+      expectOneRetryAfter(four.headers);
+      expectNoPerLimitHeaders(two.headers);
+    });
+
+    it('has exactly one Retry-After on every 429, and no per-limit headers', async () => {
+      await start({ RATE_LIMIT_REQUESTS_PER_MINUTE: '4', RATE_LIMIT_ANSWERS_PER_MINUTE: '1' });
+      const local = cookieClient();
+      const first = await call(local, 'POST', '/chat/', { prompt: 'one' });
+      expect(first.status).toBe(200);
+      expectNoPerLimitHeaders(first.headers);
+      const answers = await call(local, 'POST', '/chat/', { prompt: 'two' });
+      expect(answers.status).toBe(429);
+      expectOneRetryAfter(answers.headers);
+      expectNoPerLimitHeaders(answers.headers);
+      expect((await call(local, 'GET', '/api/info')).status).toBe(200);
+      expect((await call(local, 'GET', '/api/info')).status).toBe(200);
+      const requests = await call(local, 'GET', '/api/info');
+      expect(requests.status).toBe(429);
+      expect(requests.json().message).toMatch(/Too many requests: at most 4 a minute/);
+      expectOneRetryAfter(requests.headers);
+      expectNoPerLimitHeaders(requests.headers);
+    });
+
+    it('counts every request against RATE_LIMIT_REQUESTS_PER_MINUTE, the page, the docs and unknown paths included, but never /healthz', async () => {
+      await start({ RATE_LIMIT_REQUESTS_PER_MINUTE: '5' });
+      const get = async (path: string) => {
+        const response = await fetch(`${running!.url}${path}`);
+        return { status: response.status, headers: response.headers, text: await response.text() };
+      };
+      const health = async () => {
+        for (let i = 0; i < 3; i++) expect((await get('/healthz')).status).toBe(200);
+      };
+      await health();
+      const admitted = [];
+      for (const path of ['/', '/chat.css', '/no/such/path', '/api/docs-json', '/api/conversations/nope/more']) {
+        admitted.push((await get(path)).status);
+        await health();
+      }
+      expect(admitted).toEqual([200, 200, 404, 200, 404]);
+      for (const path of ['/chat.css', '/no/such/path', '/api/docs-json', '/api/docs', '/', '/api/info']) {
+        const refused = await get(path);
+        expect([path, refused.status]).toEqual([path, 429]);
+        expect(JSON.parse(refused.text)).toEqual({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: expect.stringMatching(/Too many requests: at most 5 a minute/),
+        });
+        expectOneRetryAfter(refused.headers);
+        expectNoPerLimitHeaders(refused.headers);
+      }
+      await health();
+    });
+
+    it('counts requests refused for want of a token too, per address', async () => {
+      await start({ AUTH_MODE: 'token', API_TOKENS: TOKEN_A, RATE_LIMIT_REQUESTS_PER_MINUTE: '3' });
+      const anonymous = cookieClient();
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(anonymous, 'GET', '/api/conversations')).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      // A token's owner counts apart from its address.
+      expect((await call(bearerClient(TOKEN_A), 'GET', '/api/conversations')).status).toBe(200);
     });
 
     it('streams at most MAX_STREAMS_PER_CLIENT answers at once per client', async () => {

@@ -393,7 +393,8 @@ describe('conversations API', () => {
 
     it('regenerates with trigger regenerate-message', async () => {
       fake.enqueue({ tokens: ['old'] }, { tokens: ['new'] });
-      const chatId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+      // A conversation made through the REST API, used as the chat id, so its messages can be read back.
+      const chatId = ((await api('POST', '/api/conversations', {})).json as { id: string }).id;
       await lastMessage(
         await transport().sendMessages({ chatId, messages: [userMessage('m1', 'Q')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined }),
       );

@@ -3,49 +3,64 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppConfig } from '../config/app-config.js';
 import { errorBody } from '../common/http-error.filter.js';
 import { ApiTokens } from './api-tokens.js';
-import { LOCAL_OWNER } from './caller.js';
+import { type Caller, LOCAL_OWNER } from './caller.js';
+import { RATE_WINDOW_MS, RateWindow, tooManyMessage } from './rate-window.js';
 import { readCookie, SESSION_COOKIE, SessionCookie } from './session-cookie.js';
 
 /** Paths a load balancer probes: no identity, no Host check (probes use addresses). */
 export const HEALTH_PATH = '/healthz';
 
 /**
- * Runs first on every request, the page's files included: checks `Host` against ALLOWED_HOSTS
- * (DNS rebinding), then sets `req.caller` by AUTH_MODE:
+ * Runs first on every request, the page's files, the API docs and unknown paths included (Nest's
+ * guards never see those): checks `Host` against ALLOWED_HOSTS (DNS rebinding), then sets
+ * `req.caller` by AUTH_MODE:
  * - none: everyone is the one local owner;
  * - cookie: a valid bearer token's owner, else the signed cookie's anonymous owner, issued on
  *   the first response that lacks one; a bearer header that is not a valid token is a 401;
  * - token: a valid bearer token's owner, else 401.
+ * Every request it passes or refuses counts against RATE_LIMIT_REQUESTS_PER_MINUTE, by the
+ * caller's clientKey, or by address when there is no caller (a 401 or 421).
  */
 export function accessMiddleware(config: AppConfig): RequestHandler {
   const { mode } = config.access;
   const tokens = new ApiTokens(config.access.apiTokens);
   const cookies = config.access.sessionSecret ? new SessionCookie(config.access.sessionSecret) : undefined;
   const allowedHosts = new Set(config.allowedHosts);
+  const requests = config.rateLimits.requestsPerMinute > 0 ? new RateWindow(config.rateLimits.requestsPerMinute, RATE_WINDOW_MS) : undefined;
 
-  const refuse = (res: Response, status: number, message: string, headers: Record<string, string> = {}) => {
+  const send = (res: Response, status: number, message: string, headers: Record<string, string> = {}) => {
     res.status(status).set(headers).json(errorBody(new HttpException(message, status)));
+  };
+  /** Counts the request; false when it is over the limit and has been answered with a 429. */
+  const admit = (res: Response, clientKey: string): boolean => {
+    const hit = requests?.hit(clientKey);
+    if (!hit || hit.admitted) return true;
+    send(res, 429, tooManyMessage('requests', requests!.limit, hit.retryAfterSeconds), { 'Retry-After': String(hit.retryAfterSeconds) });
+    return false;
+  };
+  const pass = (req: Request, res: Response, next: NextFunction, caller: Caller) => {
+    if (!admit(res, caller.clientKey)) return;
+    req.caller = caller;
+    next();
+  };
+  const refuse = (req: Request, res: Response, status: number, message: string, headers: Record<string, string> = {}) => {
+    if (admit(res, addressKey(req))) send(res, status, message, headers);
   };
 
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.path === HEALTH_PATH || req.path === `${HEALTH_PATH}/`) return next();
     if (allowedHosts.size > 0 && !allowedHosts.has(hostName(req.headers.host))) {
-      return refuse(res, 421, `This server does not answer for the host ${JSON.stringify(req.headers.host ?? '')} (see ALLOWED_HOSTS)`);
+      return refuse(req, res, 421, `This server does not answer for the host ${JSON.stringify(req.headers.host ?? '')} (see ALLOWED_HOSTS)`);
     }
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    if (mode === 'none') {
-      req.caller = { ownerId: LOCAL_OWNER, clientKey: `ip:${address}` };
-      return next();
-    }
+    if (mode === 'none') return pass(req, res, next, { ownerId: LOCAL_OWNER, clientKey: addressKey(req) });
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
       const ownerId = tokens.ownerFor(authorization);
-      if (!ownerId) return refuse(res, 401, 'The bearer token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-      req.caller = { ownerId, clientKey: ownerId };
-      return next();
+      if (!ownerId) return refuse(req, res, 401, 'The bearer token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      return pass(req, res, next, { ownerId, clientKey: ownerId });
     }
     if (mode === 'token' || !cookies) {
-      return refuse(res, 401, 'This server needs an API token: send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer' });
+      return refuse(req, res, 401, 'This server needs an API token: send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer' });
     }
     let ownerId = cookies.verify(readCookie(req.headers.cookie, SESSION_COOKIE));
     if (!ownerId) {
@@ -54,9 +69,12 @@ export function accessMiddleware(config: AppConfig): RequestHandler {
       res.append('Set-Cookie', cookies.header(issued.value, req.secure));
     }
     // Anonymous owners are free to make, so limits count per address, not per cookie.
-    req.caller = { ownerId, clientKey: `ip:${address}` };
-    next();
+    pass(req, res, next, { ownerId, clientKey: addressKey(req) });
   };
+}
+
+function addressKey(req: Request): string {
+  return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
 }
 
 /** The host name of a Host header, lower case, without port or IPv6 brackets. */

@@ -1,10 +1,8 @@
-import { HttpException, HttpStatus, Injectable, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AnswerQuota } from './answer-quota.js';
 import { callerOf } from './caller.js';
 
-/** The throttler that counts answers started (model calls), besides the one counting all requests. */
-export const ANSWERS_THROTTLER = 'answers';
 const STARTS_ANSWER = 'chat:starts-answer';
 
 /** Marks a route that starts a model answer: it also counts against RATE_LIMIT_ANSWERS_PER_MINUTE. */
@@ -15,27 +13,18 @@ export function startsAnswer(context: ExecutionContext): boolean {
 }
 
 /**
- * @nestjs/throttler's guard, counting per client (Caller.clientKey) across all routes rather
- * than per route, and answering 429 with a plain `Retry-After` for either limit.
+ * Reserves an answer (AnswerQuota) for routes that start one, per client (Caller.clientKey).
+ * The request rate is counted by AccessMiddleware instead: a guard never sees the page's files,
+ * the API docs or unknown paths.
  */
 @Injectable()
-export class ClientThrottlerGuard extends ThrottlerGuard {
-  protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    return Promise.resolve(callerOf(req as unknown as Request).clientKey);
-  }
+export class ClientThrottlerGuard implements CanActivate {
+  constructor(private readonly quota: AnswerQuota) {}
 
-  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
-    return `${throttlerName}:${tracker}`;
-  }
-
-  protected override throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const res = context.switchToHttp().getResponse<Response>();
-    const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
-    res.setHeader('Retry-After', String(retryAfter));
-    const what = startsAnswer(context) && detail.key.startsWith(`${ANSWERS_THROTTLER}:`) ? 'answers' : 'requests';
-    throw new HttpException(
-      `Too many ${what}: at most ${detail.limit} a minute. Try again in ${retryAfter} s.`,
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+  canActivate(context: ExecutionContext): boolean {
+    if (!startsAnswer(context)) return true;
+    const http = context.switchToHttp();
+    this.quota.reserve(callerOf(http.getRequest<Request>()).clientKey, http.getResponse<Response>());
+    return true;
   }
 }

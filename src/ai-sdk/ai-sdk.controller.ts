@@ -1,13 +1,13 @@
 import { BadRequestException, Body, Controller, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { defer, switchMap } from 'rxjs';
 import { OwnerId } from '../access/caller.js';
 import { StartsAnswer } from '../access/client-throttler.guard.js';
 import { StreamSlots } from '../access/stream-slots.interceptor.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ChatService, type AnswerSource } from '../chat/chat.service.js';
-import { conversationIdFor } from '../chat/conversation-ids.js';
 import { AiSdkChatDto, type UiMessage } from './dto/ai-sdk-chat.dto.js';
 import { assertPromptFits } from '../chat/prompt-limit.js';
 import { UiMessageStreamFormat } from './ui-message-stream-format.js';
@@ -41,13 +41,15 @@ export class AiSdkController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
   chatStream(@OwnerId() ownerId: string, @Body() body: AiSdkChatDto, @Res() res: Response): void {
-    const conversationId = conversationIdFor(body.id, ownerId);
     let source: AnswerSource = { regenerate: true };
     if (body.trigger !== 'regenerate-message') {
       source = { prompt: lastUserText(body.messages) };
       assertPromptFits(source.prompt, this.config.maxPromptChars);
     }
-    const events = this.chat.startAnswer(ownerId, conversationId, source, { createConversation: true }).events();
+    // Inside the stream, so a failed ownership lookup is answered like any storage failure.
+    const events = defer(() => this.chat.conversationForChatId(body.id, ownerId)).pipe(
+      switchMap((conversationId) => this.chat.startAnswer(ownerId, conversationId, source, { createConversation: true }).events()),
+    );
     sendAnswer(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }
 }

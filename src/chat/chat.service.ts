@@ -16,6 +16,7 @@ import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
+import { conversationIdFor } from './conversation-ids.js';
 
 export type AnswerSource = { readonly prompt: string } | { readonly regenerate: true };
 
@@ -53,6 +54,11 @@ export class ChatService implements BeforeApplicationShutdown {
     });
     this.runs.add(run);
     return run.start();
+  }
+
+  /** The caller's conversation an AI SDK chat id names (see conversationIdFor). */
+  conversationForChatId(chatId: string, ownerId: string): Promise<string> {
+    return conversationIdFor(chatId, ownerId, (id) => this.conversations.owns(id, ownerId));
   }
 
   private stepsFor(ownerId: string, conversationId: string, source: AnswerSource, options: AnswerOptions): AnswerRunSteps {

@@ -13,10 +13,28 @@ export function defaultConversationId(ownerId: string): string {
   return ownerId === LOCAL_OWNER ? LOCAL_DEFAULT_CONVERSATION_ID : uuidV5(ownerId, DEFAULT_CONVERSATION_NAMESPACE);
 }
 
-/** The conversation an AI SDK chat id names: a UUID as it is, any other id by UUID v5 within the owner. */
-export function conversationIdFor(chatId: string, ownerId: string): string {
-  if (UUID.test(chatId)) return chatId.toLowerCase();
-  return uuidV5(ownerId === LOCAL_OWNER ? chatId : `${ownerId}\n${chatId}`, CHAT_ID_NAMESPACE);
+/**
+ * The conversation an AI SDK chat id names, always one of the caller's own: the UUID of a
+ * conversation the caller owns (made through the REST API, say) or of its own default one is
+ * used as it is; any other id, UUID or not, maps to a UUID v5 of owner and id, so nobody can
+ * claim an id another owner will use (the seed's nil UUID included: a v5 UUID is never nil, and
+ * the namespace differs from the default conversations'). `owns` is asked only about UUIDs.
+ */
+export async function conversationIdFor(chatId: string, ownerId: string, owns: (id: string) => Promise<boolean>): Promise<string> {
+  if (UUID.test(chatId)) {
+    const id = chatId.toLowerCase();
+    if (id === defaultConversationId(ownerId) || (await owns(id))) return id;
+  }
+  return uuidV5(chatIdName(chatId, ownerId), CHAT_ID_NAMESPACE);
+}
+
+/**
+ * Owner and chat id as one name, one-to-one (owner ids never hold a line break). The local owner's
+ * ids without one keep their bare name, so its non-UUID chats made before owners existed keep
+ * their conversations.
+ */
+function chatIdName(chatId: string, ownerId: string): string {
+  return ownerId === LOCAL_OWNER && !chatId.includes('\n') ? chatId : `${ownerId}\n${chatId}`;
 }
 
 /** RFC 9562 UUID version 5 (SHA-1, name-based). */

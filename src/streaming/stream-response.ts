@@ -2,6 +2,7 @@ import { constants as zlib, createGzip, type Gzip } from 'node:zlib';
 import { HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
+import { answerStarted } from '../access/answer-quota.js';
 import { errorBody } from '../common/http-error.filter.js';
 import type { AnswerEvent } from '../chat/answer-run.js';
 import type { AnswerStreamFormat } from './answer-stream-format.js';
@@ -111,6 +112,7 @@ export function sendAnswer(events: Observable<AnswerEvent>, format: AnswerStream
   const open = () => (writer ??= new StreamWriter(res, format.headers, { data: format.keepAlive, intervalMs: keepAliveMs }, gzip));
   const subscription = events.subscribe({
     next: (event) => {
+      if (event.type === 'start') answerStarted(res); // the model is called next: the answer counts
       const out = open();
       for (const chunk of format.encode(event)) out.write(chunk.data, chunk.replaceKey);
     },

@@ -1,0 +1,50 @@
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { RATE_WINDOW_MS, RateWindow, tooManyMessage } from './rate-window.js';
+
+/** For each response holding a reserved answer: what makes the reservation count for good. */
+const reservations = new WeakMap<Response, () => void>();
+
+/**
+ * RATE_LIMIT_ANSWERS_PER_MINUTE: answers are model calls, so only a request that reaches the
+ * model may use one up. Whether it will is known only after validation, the conversation lookup
+ * and the stream-slot check, all of which run after the guard that must refuse early; so the guard
+ * reserves an answer (refusing past the limit), and the reservation is given back when the
+ * response ends without `answerStarted()`. Reserving rather than checking keeps a burst of
+ * concurrent requests from all passing a check that none of them has charged yet.
+ */
+@Injectable()
+export class AnswerQuota {
+  private readonly answers: RateWindow | undefined;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const limit = config.rateLimits.answersPerMinute;
+    this.answers = limit > 0 ? new RateWindow(limit, RATE_WINDOW_MS) : undefined;
+  }
+
+  /** Reserves one of the client's answers for this response; past the limit, a 429 with Retry-After. */
+  reserve(clientKey: string, res: Response): void {
+    const answers = this.answers;
+    if (!answers) return;
+    const hit = answers.hit(clientKey);
+    if (!hit.admitted) {
+      res.setHeader('Retry-After', String(hit.retryAfterSeconds));
+      throw new HttpException(tooManyMessage('answers', answers.limit, hit.retryAfterSeconds), HttpStatus.TOO_MANY_REQUESTS);
+    }
+    let started = false;
+    reservations.set(res, () => (started = true));
+    const release = () => {
+      if (!started) answers.release(clientKey, hit.at);
+    };
+    // A client gone before this point has had its 'close' already.
+    if (res.destroyed) release();
+    else res.once('close', release);
+  }
+}
+
+/** The model is being called for this response: its reserved answer counts. */
+export function answerStarted(res: Response): void {
+  reservations.get(res)?.();
+  reservations.delete(res);
+}
