@@ -1,3 +1,4 @@
+import { freePort } from '../../test/support/built-app.js';
 import { FakeOpenAi, wordTokens } from '../../test/support/fake-openai.js';
 import { AgentError } from './agent-error.js';
 import type { ModelChunk, ModelRequest } from './chat-model.js';
@@ -82,7 +83,7 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     await fake.close();
     const error = await collect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentError);
-    expect((error as Error).message).toMatch(/Could not reach the model server/);
+    expect((error as Error).message).toBe('The model server could not be reached.');
     fake = await FakeOpenAi.start(); // for afterEach
   });
 
@@ -108,5 +109,24 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     expect(parts).toEqual(wordTokens(2));
     expect(error).toBeInstanceOf(AgentError);
     expect((error as Error).message).toMatch(/engine overloaded/);
+  });
+
+  it('reports an unreachable server without its address or any credential, to users and in the cause', async () => {
+    const port = await freePort();
+    const secrets = ['svcuser', 'S3cretPassw0rd', 'Qu3rySecretValue', 'sk-ApiKeySecret123'];
+    model = new OpenAiChatModel({
+      apiKey: 'sk-ApiKeySecret123',
+      baseURL: `http://svcuser:S3cretPassw0rd@127.0.0.1:${port}/v1?api-key=Qu3rySecretValue`,
+      model: 'fake-model',
+      httpClient,
+    });
+    const error = await collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toBe('The model server could not be reached.');
+    // The cause is what the log shows: the whole chain, every message and stack in it.
+    const logged: string[] = [];
+    for (let cause: unknown = (error as AgentError).cause; cause instanceof Error; cause = cause.cause) logged.push(cause.message, cause.stack ?? '');
+    expect(logged.join('\n')).toMatch(/\S/);
+    for (const secret of secrets) expect(logged.join('\n')).not.toContain(secret);
   });
 });

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { AgentError } from './agent-error.js';
+import { AgentError, RedactedCause, redact, secretsOf } from './agent-error.js';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
 import { SseDecoder, UpstreamStreamError } from './server-sent-events.js';
 import type { ChatModel, ModelChunk, ModelRequest } from './chat-model.js';
@@ -19,8 +19,11 @@ const UPSTREAM_MESSAGE_MAX_CHARS = 300;
 export class OpenAiChatModel implements ChatModel {
   readonly offline = false;
   private readonly client: OpenAI;
+  /** Taken out of everything this model puts in an error: users, the database and the log see errors. */
+  private readonly secrets: readonly string[];
 
   constructor(private readonly options: OpenAiModelOptions) {
+    this.secrets = secretsOf(options.apiKey, options.baseURL);
     this.client = new OpenAI({
       // Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? 'no-key-needed',
@@ -82,14 +85,19 @@ export class OpenAiChatModel implements ChatModel {
     }
   }
 
+  /**
+   * The AgentError for a failure: a message for users that names no address (clients see it, and
+   * it is stored), and as cause the failure as the log should show it, secrets taken out.
+   */
   private describe(error: unknown, started: boolean): AgentError {
+    const cause = new RedactedCause(error, this.secrets);
     // Only a failure before the first token may be retried: a retry after it would repeat text.
-    const retry = (message: string) => new AgentError(message, { cause: error, retryable: !started });
-    const final = (message: string) => new AgentError(message, { cause: error });
+    const retry = (message: string) => new AgentError(message, { cause, retryable: !started });
+    const final = (message: string) => new AgentError(message, { cause });
     if (error instanceof OpenAI.APIConnectionTimeoutError) return retry('The model server did not answer in time.');
-    if (error instanceof OpenAI.APIConnectionError) return retry(`Could not reach the model server at ${this.client.baseURL}.`);
+    if (error instanceof OpenAI.APIConnectionError) return retry('The model server could not be reached.');
     if (error instanceof OpenAI.APIError) {
-      const detail = upstreamDetail(error);
+      const detail = redact(upstreamDetail(error), this.secrets);
       switch (error.status) {
         case undefined:
           return final(`The model server reported an error${detail}`);
@@ -108,7 +116,7 @@ export class OpenAiChatModel implements ChatModel {
       }
     }
     if (error instanceof SyntaxError) return final('The model server sent malformed data.');
-    if (error instanceof UpstreamStreamError) return final(`The model server reported an error: ${clip(error.message)}`);
+    if (error instanceof UpstreamStreamError) return final(`The model server reported an error: ${clip(redact(error.message, this.secrets))}`);
     return started
       ? final('The connection to the model server broke off before the answer was complete.')
       : retry('The model server sent a response that could not be read.');
