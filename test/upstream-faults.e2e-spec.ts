@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
 import { type AppProcess, freePort, startBuiltApp } from './support/built-app.js';
 import { type TestDatabase, testDatabase, withTimeout } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { FakeOpenAi, type FakeReply, wordTokens } from './support/fake-openai.js';
 import { type DeltaEvent, type MessageJson, ndjson } from './support/streams.js';
 
 /** Everything the app logs, as text. */
@@ -180,6 +180,34 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     } finally {
       await app?.stop();
     }
+  });
+
+  describe.each(['node', 'fetch'])('UPSTREAM_HTTP_CLIENT=%s: an unreadable answer is an error, stored with the text so far, and not retried', (httpClient) => {
+    it.each<[string, FakeReply, RegExp, string]>([
+      ['a 200 with an HTML page', { htmlPage: true }, /^The model server answered with text\/html, not an event stream\./, ''],
+      ['a 20 MB line with no newline', { tokens: wordTokens(5), hugeLine: { afterTokens: 2, bytes: 20 * 1024 * 1024 } }, /event over 1 MiB/, wordTokens(2).join('')],
+      ['[DONE] and no choice at all', { noChoices: true }, /ended the stream without an answer/, ''],
+    ])('%s', async (_, reply, message, textSoFar) => {
+      await start({ UPSTREAM_HTTP_CLIENT: httpClient });
+      fake.enqueue(reply);
+      const lines = parseNdjson(await post('read this'));
+      expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(message) });
+      expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', content: textSoFar, status: 'error', error: lines.at(-1)!.content });
+      expect(fake.requests).toHaveLength(1);
+      await withTimeout(fake.requests[0].closed, 2000, 'upstream connection closing');
+      if (reply.hugeLine) {
+        // Reading stopped and the request was aborted long before the line's end.
+        expect(fake.requests[0].aborted).toBe(true);
+        expect(fake.requests[0].hugeLineBytesSent).toBeLessThan(reply.hugeLine.bytes);
+      }
+    });
+  });
+
+  it('keeps text ended by [DONE] without a finish_reason as a complete answer', async () => {
+    await start();
+    fake.enqueue({ tokens: ['no ', 'finish ', 'reason'], noFinishReason: true });
+    expect(parseNdjson(await post('go')).at(-1)).toMatchObject({ role: 'model', content: 'no finish reason' });
+    expect((await db.readMessages()).at(-1)).toMatchObject({ content: 'no finish reason', status: 'complete', error: null });
   });
 
   it('sends empty keep-alive lines while the model is quiet, which readers skip', async () => {

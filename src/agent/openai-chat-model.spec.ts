@@ -129,4 +129,45 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     expect(logged.join('\n')).toMatch(/\S/);
     for (const secret of secrets) expect(logged.join('\n')).not.toContain(secret);
   });
+
+  it('ends with an error on a 200 that is not an event stream (a proxy’s login page), without retrying', async () => {
+    fake.enqueue({ htmlPage: true });
+    const error = await collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toMatch(/text\/html, not an event stream/);
+    expect((error as AgentError).retryable).toBe(false);
+  });
+
+  it('stops reading and aborts the upstream once an event passes 1 MiB, after the text before it', async () => {
+    fake.enqueue({ tokens: wordTokens(5), hugeLine: { afterTokens: 2, bytes: 20 * 1024 * 1024 } });
+    const parts: string[] = [];
+    const error = await (async () => {
+      for await (const chunk of model.streamText(request, new AbortController().signal)) if ('text' in chunk) parts.push(chunk.text);
+    })().catch((e: unknown) => e);
+    expect(parts).toEqual(wordTokens(2));
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toMatch(/over 1 MiB/);
+    expect((error as AgentError).retryable).toBe(false);
+    await fake.requests[0].closed;
+    expect(fake.requests[0].aborted).toBe(true);
+    expect(fake.requests[0].hugeLineBytesSent).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('ends with an error on a stream that sends [DONE] but no choice at all', async () => {
+    fake.enqueue({ noChoices: true });
+    const chunks: ModelChunk[] = [];
+    const error = await (async () => {
+      for await (const chunk of model.streamText(request, new AbortController().signal)) chunks.push(chunk);
+    })().catch((e: unknown) => e);
+    expect(chunks.filter((c) => 'text' in c)).toEqual([]);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toMatch(/without an answer/);
+    expect((error as AgentError).retryable).toBe(false);
+  });
+
+  it('takes text ended by [DONE] without a finish_reason, and a finish_reason without text, as complete answers', async () => {
+    fake.enqueue({ tokens: ['all ', 'there'], noFinishReason: true }, { tokens: [] });
+    expect(await collect()).toEqual(['all ', 'there']);
+    expect(await collect()).toEqual([]);
+  });
 });
