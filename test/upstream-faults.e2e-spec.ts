@@ -1,7 +1,36 @@
+import type { LoggerService } from '@nestjs/common';
 import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { type AppProcess, freePort, startBuiltApp } from './support/built-app.js';
 import { type TestDatabase, testDatabase, withTimeout } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
-import { ndjson } from './support/streams.js';
+import { FakeOpenAi, type FakeReply, wordTokens } from './support/fake-openai.js';
+import { type DeltaEvent, type MessageJson, ndjson } from './support/streams.js';
+
+/** Everything the app logs, as text. */
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(...args: unknown[]): void {
+    this.lines.push(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(' '));
+  }
+  error = this.log;
+  warn = this.log;
+  debug = this.log;
+  verbose = this.log;
+  fatal = this.log;
+}
+
+/** A base URL with credentials in it (user, password, a gateway's `?api-key=`), on a port nothing listens on. */
+async function closedUpstreamWithSecrets() {
+  const port = await freePort();
+  return {
+    env: {
+      OPENAI_BASE_URL: `http://svcuser:S3cretPassw0rd@127.0.0.1:${port}/v1?api-key=Qu3rySecretValue`,
+      OPENAI_API_KEY: 'sk-ApiKeySecret123',
+      UPSTREAM_RETRIES: '1', // a retry warning is logged too
+    },
+    address: `127.0.0.1:${port}`,
+    secrets: ['S3cretPassw0rd', 'Qu3rySecretValue', 'sk-ApiKeySecret123', 'svcuser'],
+  };
+}
 
 describe('upstream faults: retries, timeouts, malformed streams, keep-alive', () => {
   let fake: FakeOpenAi;
@@ -103,6 +132,82 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server sent malformed data.' });
     expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(2).join(''), status: 'error' });
     expect(parseNdjson(await post('again')).at(-1)).toMatchObject({ role: 'model', content: wordTokens(5).join('') });
+  });
+
+  it.each(['node', 'fetch'])(
+    'UPSTREAM_HTTP_CLIENT=%s: an unreachable server with credentials in its URL reaches no client, row or log line with them or its address',
+    async (httpClient) => {
+      const upstream = await closedUpstreamWithSecrets();
+      const logger = new CapturingLogger();
+      running = await startApp({ ...upstream.env, UPSTREAM_HTTP_CLIENT: httpClient, DATABASE_URL: db.url }, { logger });
+      const expected = 'The model server could not be reached.';
+
+      const seed = await (await fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'anyone?' }) })).text();
+      expect(parseNdjson(seed).at(-1)).toMatchObject({ role: 'error', content: expected });
+
+      const { id } = (await (await fetch(`${running.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
+      const delta = await (
+        await fetch(`${running.url}/api/conversations/${id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hello?"}' })
+      ).text();
+      expect(ndjson<DeltaEvent>(delta).at(-1)).toMatchObject({ type: 'error', message: expected });
+      const stored = await (await fetch(`${running.url}/api/conversations/${id}/messages`)).text();
+      expect((JSON.parse(stored) as { items: MessageJson[] }).items.at(-1)).toMatchObject({ role: 'model', status: 'error', error: expected });
+
+      for (const text of [seed, delta, stored]) {
+        expect(text).not.toContain(upstream.address);
+        for (const secret of upstream.secrets) expect(text).not.toContain(secret);
+      }
+      const log = logger.lines.join('\n');
+      expect(log).toMatch(/Retrying in \d+ ms/);
+      expect(log).toMatch(/Model call failed: The model server could not be reached\. \(\w+/);
+      for (const secret of upstream.secrets) expect(log).not.toContain(secret);
+    },
+  );
+
+  it('the built app’s start-up log names the model server without its credentials, and so do its warnings', async () => {
+    const upstream = await closedUpstreamWithSecrets();
+    let app: AppProcess | undefined;
+    try {
+      app = await startBuiltApp({ ...upstream.env, DATABASE_URL: db.url });
+      const body = await (await fetch(`${app.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'anyone?' }) })).text();
+      expect(parseNdjson(body).at(-1)).toMatchObject({ role: 'error', content: 'The model server could not be reached.' });
+      // The warning is logged before the error line goes out, but reaches us through a pipe.
+      for (const deadline = Date.now() + 2000; !/Model call failed/.test(app.log()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      expect(app.log()).toContain(`Model: gpt-4o-mini via http://${upstream.address}/v1`);
+      expect(app.log()).toMatch(/Retrying in \d+ ms/);
+      expect(app.log()).toMatch(/Model call failed/);
+      for (const secret of upstream.secrets) expect(app.log()).not.toContain(secret);
+    } finally {
+      await app?.stop();
+    }
+  });
+
+  describe.each(['node', 'fetch'])('UPSTREAM_HTTP_CLIENT=%s: an unreadable answer is an error, stored with the text so far, and not retried', (httpClient) => {
+    it.each<[string, FakeReply, RegExp, string]>([
+      ['a 200 with an HTML page', { htmlPage: true }, /^The model server answered with text\/html, not an event stream\./, ''],
+      ['a 20 MB line with no newline', { tokens: wordTokens(5), hugeLine: { afterTokens: 2, bytes: 20 * 1024 * 1024 } }, /event over 1 MiB/, wordTokens(2).join('')],
+      ['[DONE] and no choice at all', { noChoices: true }, /ended the stream without an answer/, ''],
+    ])('%s', async (_, reply, message, textSoFar) => {
+      await start({ UPSTREAM_HTTP_CLIENT: httpClient });
+      fake.enqueue(reply);
+      const lines = parseNdjson(await post('read this'));
+      expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(message) });
+      expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', content: textSoFar, status: 'error', error: lines.at(-1)!.content });
+      expect(fake.requests).toHaveLength(1);
+      await withTimeout(fake.requests[0].closed, 2000, 'upstream connection closing');
+      if (reply.hugeLine) {
+        // Reading stopped and the request was aborted long before the line's end.
+        expect(fake.requests[0].aborted).toBe(true);
+        expect(fake.requests[0].hugeLineBytesSent).toBeLessThan(reply.hugeLine.bytes);
+      }
+    });
+  });
+
+  it('keeps text ended by [DONE] without a finish_reason as a complete answer', async () => {
+    await start();
+    fake.enqueue({ tokens: ['no ', 'finish ', 'reason'], noFinishReason: true });
+    expect(parseNdjson(await post('go')).at(-1)).toMatchObject({ role: 'model', content: 'no finish reason' });
+    expect((await db.readMessages()).at(-1)).toMatchObject({ content: 'no finish reason', status: 'complete', error: null });
   });
 
   it('sends empty keep-alive lines while the model is quiet, which readers skip', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './app-config.js';
+import { ConfigError, describeModel, loadConfig } from './app-config.js';
 
 describe('loadConfig', () => {
   const cwd = '/srv/chat';
@@ -82,6 +82,12 @@ describe('loadConfig', () => {
   ])('refuses %p with a message naming %s', (env, name) => {
     expect(() => loadConfig(env, cwd)).toThrow(ConfigError);
     expect(() => loadConfig(env, cwd)).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('names the model server in the start-up log without its credentials', () => {
+    const model = loadConfig({ OPENAI_BASE_URL: 'https://svcuser:S3cretPassw0rd@llm.internal:8443/v1?api-key=Qu3rySecret&x=1', OPENAI_MODEL: 'm' }, cwd).model;
+    expect(describeModel(model)).toBe('m via https://llm.internal:8443/v1?api-key=***&x=***');
+    expect(() => loadConfig({ OPENAI_BASE_URL: 'htp://svcuser:S3cretPassw0rd@llm.internal/v1' }, cwd)).toThrow('OPENAI_BASE_URL must be an http:// or https:// URL (got a htp: URL)');
   });
 
   it('reports every bad variable at once', () => {

@@ -141,7 +141,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
   if (baseURL !== undefined && !isHttpUrl(baseURL)) {
-    problems.push(`OPENAI_BASE_URL must be an http:// or https:// URL (got ${JSON.stringify(baseURL)})`);
+    // Only its scheme is echoed: a mistyped URL may still hold a password or a key.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(baseURL)?.[1];
+    problems.push(`OPENAI_BASE_URL must be an http:// or https:// URL (got ${scheme ? `a ${scheme}: URL` : 'no URL'})`);
   }
   const httpClient = (value('UPSTREAM_HTTP_CLIENT') ?? 'node').toLowerCase();
   if (httpClient !== 'node' && httpClient !== 'fetch') {
@@ -259,5 +261,19 @@ export function describeModel(model: ModelConfig): string {
   if (model.kind === 'offline') {
     return 'offline model (built in; set OPENAI_API_KEY or OPENAI_BASE_URL to use a real model)';
   }
-  return `${model.model} via ${model.baseURL ?? 'https://api.openai.com/v1'}`;
+  return `${model.model} via ${model.baseURL === undefined ? 'https://api.openai.com/v1' : displayUrl(model.baseURL)}`;
+}
+
+/**
+ * A URL as logs may show it: scheme, host, port and path, with no user information, and `***`
+ * for each query value (some gateways take their key as `?api-key=`).
+ */
+export function displayUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    const query = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=***`).join('&');
+    return `${url.protocol}//${url.host}${url.pathname}${query ? `?${query}` : ''}`;
+  } catch {
+    return 'an unreadable URL';
+  }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
 import { NO_LIMITS } from './built-app.js';
@@ -22,10 +23,13 @@ export function tempDir(prefix = 'chat-test-'): { path: string; remove(): void }
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Starts the real application, configured through the same env parsing as `main.ts`, on a free port. */
-export async function startApp(env: Record<string, string | undefined>): Promise<RunningApp> {
+/**
+ * Starts the real application, configured through the same env parsing as `main.ts`, on a free
+ * port; silent unless given a logger (to read what it logs).
+ */
+export async function startApp(env: Record<string, string | undefined>, options: { logger?: LoggerService } = {}): Promise<RunningApp> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...NO_LIMITS, ...env });
-  const app = await createApp(config, { logger: false });
+  const app = await createApp(config, { logger: options.logger ?? false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {

@@ -21,6 +21,18 @@ export interface FakeReply {
   readonly malformedAfterTokens?: number;
   /** After this many deltas, send `event: error` with this message, as some servers do mid-stream. */
   readonly errorEvent?: { readonly afterTokens: number; readonly message: string };
+  /** Answer 200 with an HTML page instead of a stream, as a proxy's login page does. */
+  readonly htmlPage?: boolean;
+  /**
+   * After this many deltas, send one line of this many bytes with no newline (the start of a
+   * `data:` event that never ends), written as the connection takes it; `hugeLineBytesSent`
+   * on the request says how far it got.
+   */
+  readonly hugeLine?: { readonly afterTokens: number; readonly bytes: number };
+  /** Stream only a usage chunk (`choices: []`) and `[DONE]`: no text, no finish_reason, no choice. */
+  readonly noChoices?: boolean;
+  /** Leave out the chunk with `finish_reason` (many OpenAI-compatible servers do). */
+  readonly noFinishReason?: boolean;
   /** Answer "re: <the last user message>" in a few tokens, so an answer can be matched to its prompt. */
   readonly echo?: boolean;
   /**
@@ -54,6 +66,8 @@ export interface RecordedRequest {
   /** Resolves when the connection for this request is over, whoever ended it. */
   readonly closed: Promise<void>;
   readonly times: RequestTimes;
+  /** With `hugeLine`: the bytes of the line written before the connection closed (or all of them). */
+  hugeLineBytesSent: number;
 }
 
 export function wordTokens(count: number): string[] {
@@ -136,6 +150,7 @@ export class FakeOpenAi {
       aborted: false,
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
       times: { prompt: lastPrompt, aborted: false },
+      hugeLineBytesSent: 0,
     };
     this.requests.push(recorded);
     res.on('close', () => {
@@ -148,6 +163,12 @@ export class FakeOpenAi {
     if (reply.status !== undefined) {
       res.writeHead(reply.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: reply.errorMessage ?? 'fake failure', type: 'server_error', param: null, code: null } }));
+      return;
+    }
+
+    if (reply.htmlPage) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html><head><title>Sign in</title></head><body><form method="post"><input name="user"></form></body></html>\n');
       return;
     }
 
@@ -166,6 +187,11 @@ export class FakeOpenAi {
       })}\n\n`;
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    if (reply.noChoices) {
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 3, completion_tokens: 0, total_tokens: 3 } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
     for (let i = 0; i < tokens.length; i++) {
       const delay = reply.tokenDelays?.[i] ?? (i === 0 ? (reply.firstTokenDelayMs ?? reply.tokenDelayMs ?? 0) : (reply.tokenDelayMs ?? 0));
@@ -179,6 +205,10 @@ export class FakeOpenAi {
         res.end(`event: error\ndata: ${JSON.stringify({ error: { message: reply.errorEvent.message, type: 'server_error' } })}\n\n`);
         return;
       }
+      if (reply.hugeLine && i >= reply.hugeLine.afterTokens) {
+        await writeHugeLine(res, reply.hugeLine.bytes, recorded);
+        return;
+      }
       if (reply.malformedAfterTokens !== undefined && i >= reply.malformedAfterTokens) {
         res.end('data: {"id":"broken", "choices": [\n\n');
         return;
@@ -186,7 +216,7 @@ export class FakeOpenAi {
       res.write(chunk({ content: tokens[i] }, null));
       if (i === 0) recorded.times.firstTokenAt = epochMs();
     }
-    res.write(chunk({}, 'stop'));
+    if (!reply.noFinishReason) res.write(chunk({}, 'stop'));
     if (recorded.body.stream_options?.include_usage) {
       const completionTokens = tokens.length;
       const promptTokens = recorded.body.messages.reduce((n, m) => n + Math.ceil(m.content.length / 4), 0);
@@ -205,6 +235,33 @@ export class FakeOpenAi {
     res.end('data: [DONE]\n\n');
     recorded.times.endAt = epochMs();
   }
+}
+
+/** `data: {"choices":[{"delta":{"content":"xxx…` up to `bytes`, never ending the line; stops when the client goes. */
+async function writeHugeLine(res: ServerResponse, bytes: number, recorded: RecordedRequest): Promise<void> {
+  const head = 'data: {"id":"huge","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"';
+  res.write(head);
+  recorded.hugeLineBytesSent = head.length;
+  const piece = Buffer.alloc(64 * 1024, 'x');
+  while (recorded.hugeLineBytesSent < bytes) {
+    if (res.destroyed) return;
+    const part = piece.subarray(0, Math.min(piece.length, bytes - recorded.hugeLineBytesSent));
+    const flushed = res.write(part);
+    recorded.hugeLineBytesSent += part.length;
+    if (!flushed) {
+      // Wait for the client to read on, or to close the connection.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
 }
 
 function replyFromPrompt(prompt: string): FakeReply {

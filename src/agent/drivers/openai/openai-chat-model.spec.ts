@@ -1,3 +1,4 @@
+import { freePort } from '../../../../test/support/built-app.js';
 import { FakeOpenAi, wordTokens } from '../../../../test/support/fake-openai.js';
 import { AgentError } from '../../agent-error.js';
 import type { ModelChunk, ModelRequest } from '../../chat-model.js';
@@ -82,7 +83,7 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     await fake.close();
     const error = await collect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentError);
-    expect((error as Error).message).toMatch(/Could not reach the model server/);
+    expect((error as Error).message).toBe('The model server could not be reached.');
     fake = await FakeOpenAi.start(); // for afterEach
   });
 
@@ -108,5 +109,65 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     expect(parts).toEqual(wordTokens(2));
     expect(error).toBeInstanceOf(AgentError);
     expect((error as Error).message).toMatch(/engine overloaded/);
+  });
+
+  it('reports an unreachable server without its address or any credential, to users and in the cause', async () => {
+    const port = await freePort();
+    const secrets = ['svcuser', 'S3cretPassw0rd', 'Qu3rySecretValue', 'sk-ApiKeySecret123'];
+    model = new OpenAiChatModel({
+      apiKey: 'sk-ApiKeySecret123',
+      baseURL: `http://svcuser:S3cretPassw0rd@127.0.0.1:${port}/v1?api-key=Qu3rySecretValue`,
+      model: 'fake-model',
+      httpClient,
+    });
+    const error = await collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toBe('The model server could not be reached.');
+    // The cause is what the log shows: the whole chain, every message and stack in it.
+    const logged: string[] = [];
+    for (let cause: unknown = (error as AgentError).cause; cause instanceof Error; cause = cause.cause) logged.push(cause.message, cause.stack ?? '');
+    expect(logged.join('\n')).toMatch(/\S/);
+    for (const secret of secrets) expect(logged.join('\n')).not.toContain(secret);
+  });
+
+  it('ends with an error on a 200 that is not an event stream (a proxy’s login page), without retrying', async () => {
+    fake.enqueue({ htmlPage: true });
+    const error = await collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toMatch(/text\/html, not an event stream/);
+    expect((error as AgentError).retryable).toBe(false);
+  });
+
+  it('stops reading and aborts the upstream once an event passes 1 MiB, after the text before it', async () => {
+    fake.enqueue({ tokens: wordTokens(5), hugeLine: { afterTokens: 2, bytes: 20 * 1024 * 1024 } });
+    const parts: string[] = [];
+    const error = await (async () => {
+      for await (const chunk of model.streamText(request, new AbortController().signal)) if ('text' in chunk) parts.push(chunk.text);
+    })().catch((e: unknown) => e);
+    expect(parts).toEqual(wordTokens(2));
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toMatch(/over 1 MiB/);
+    expect((error as AgentError).retryable).toBe(false);
+    await fake.requests[0].closed;
+    expect(fake.requests[0].aborted).toBe(true);
+    expect(fake.requests[0].hugeLineBytesSent).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('ends with an error on a stream that sends [DONE] but no choice at all', async () => {
+    fake.enqueue({ noChoices: true });
+    const chunks: ModelChunk[] = [];
+    const error = await (async () => {
+      for await (const chunk of model.streamText(request, new AbortController().signal)) chunks.push(chunk);
+    })().catch((e: unknown) => e);
+    expect(chunks.filter((c) => 'text' in c)).toEqual([]);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).message).toMatch(/without an answer/);
+    expect((error as AgentError).retryable).toBe(false);
+  });
+
+  it('takes text ended by [DONE] without a finish_reason, and a finish_reason without text, as complete answers', async () => {
+    fake.enqueue({ tokens: ['all ', 'there'], noFinishReason: true }, { tokens: [] });
+    expect(await collect()).toEqual(['all ', 'there']);
+    expect(await collect()).toEqual([]);
   });
 });

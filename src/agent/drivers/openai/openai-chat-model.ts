@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { AgentError } from '../../agent-error.js';
+import { AgentError, RedactedCause, redact, secretsOf } from '../../agent-error.js';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
-import { SseDecoder, UpstreamStreamError } from './server-sent-events.js';
+import { eventSizeLimit, MAX_EVENT_BYTES, SseDecoder, UpstreamEventTooLargeError, UpstreamStreamError } from './server-sent-events.js';
 import type { ChatModel, ModelChunk, ModelRequest } from '../../chat-model.js';
 
 export interface OpenAiModelOptions {
@@ -15,19 +15,26 @@ export interface OpenAiModelOptions {
 
 const UPSTREAM_MESSAGE_MAX_CHARS = 300;
 
+/** Not transient: the same server sends the same again, so none of these is retried. */
+const NO_ANSWER = 'The model server ended the stream without an answer (no text, no finish reason).';
+const TOO_LARGE = `The model server sent an event over ${MAX_EVENT_BYTES / 1024 / 1024} MiB, which no answer chunk needs; reading stopped there.`;
+
 /** Streams from `chat.completions`, the API every OpenAI-compatible server implements. */
 export class OpenAiChatModel implements ChatModel {
   readonly offline = false;
   private readonly client: OpenAI;
+  /** Taken out of everything this model puts in an error: users, the database and the log see errors. */
+  private readonly secrets: readonly string[];
 
   constructor(private readonly options: OpenAiModelOptions) {
+    this.secrets = secretsOf(options.apiKey, options.baseURL);
     this.client = new OpenAI({
       // Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? 'no-key-needed',
       baseURL: options.baseURL,
       // A retry after tokens were shown would duplicate them; failures surface as an error line instead.
       maxRetries: 0,
-      ...(options.httpClient !== 'fetch' && { fetch: createNodeHttpFetch() }),
+      fetch: options.httpClient === 'fetch' ? fetchWithEventSizeLimit() : createNodeHttpFetch(),
     });
   }
 
@@ -43,6 +50,12 @@ export class OpenAiChatModel implements ChatModel {
     }
 
     let started = false;
+    // Text or a finish_reason: an answer, if an empty one. A stream with neither said nothing at all.
+    let answered = false;
+    const chunksOf = (chunk: ChatCompletionChunk): ModelChunk[] => {
+      answered ||= chunk.choices?.some((choice) => choice.finish_reason != null) ?? false;
+      return modelChunksOf(chunk);
+    };
     try {
       const request = this.client.chat.completions.create(
         // include_usage: the last chunk then carries the token counts (no choices).
@@ -50,46 +63,73 @@ export class OpenAiChatModel implements ChatModel {
         { signal },
       );
       if (this.options.httpClient === 'fetch') {
-        for await (const chunk of await request) {
-          for (const modelChunk of modelChunksOf(chunk)) {
+        const { data: stream, response } = await request.withResponse();
+        if (!isEventStream(response)) {
+          stream.controller.abort();
+          throw notAnEventStream(response);
+        }
+        for await (const chunk of stream) {
+          for (const modelChunk of chunksOf(chunk)) {
             started ||= 'text' in modelChunk;
             yield modelChunk;
           }
         }
-        return;
-      }
-      // The SDK sends the request and turns HTTP errors into APIErrors; the body is then read
-      // straight off the socket, a fraction of the SDK's web-stream reader per token (README, Performance).
-      const body = nodeBodyOf(await request.asResponse());
-      if (!body) throw new Error('createNodeHttpFetch did not make this response');
-      body.setEncoding('utf8');
-      const events = new SseDecoder();
-      for await (const text of body as AsyncIterable<string>) {
-        for (const data of events.push(text)) {
-          if (data === '[DONE]') return;
-          for (const modelChunk of modelChunksOf(parseChunk(data))) {
-            started ||= 'text' in modelChunk;
-            yield modelChunk;
+      } else {
+        // The SDK sends the request and turns HTTP errors into APIErrors; the body is then read
+        // straight off the socket, a fraction of the SDK's web-stream reader per token (README, Performance).
+        const response = await request.asResponse();
+        const body = nodeBodyOf(response);
+        if (!body) throw new Error('createNodeHttpFetch did not make this response');
+        if (!isEventStream(response)) {
+          body.destroy();
+          throw notAnEventStream(response);
+        }
+        body.setEncoding('utf8');
+        const events = new SseDecoder(MAX_EVENT_BYTES);
+        let done = false;
+        reading: for await (const text of body as AsyncIterable<string>) {
+          for (const data of events.push(text)) {
+            if (data === '[DONE]') {
+              done = true;
+              break reading;
+            }
+            for (const modelChunk of chunksOf(parseChunk(data))) {
+              started ||= 'text' in modelChunk;
+              yield modelChunk;
+            }
+          }
+        }
+        if (!done) {
+          for (const data of events.end()) {
+            if (data === '[DONE]') continue;
+            for (const modelChunk of chunksOf(parseChunk(data))) {
+              started ||= 'text' in modelChunk;
+              yield modelChunk;
+            }
           }
         }
       }
-      for (const data of events.end()) {
-        if (data !== '[DONE]') for (const modelChunk of modelChunksOf(parseChunk(data))) yield modelChunk;
-      }
+      if (!started && !answered) throw new AgentError(NO_ANSWER);
     } catch (error) {
       if (signal.aborted) return;
       throw this.describe(error, started);
     }
   }
 
+  /**
+   * The AgentError for a failure: a message for users that names no address (clients see it, and
+   * it is stored), and as cause the failure as the log should show it, secrets taken out.
+   */
   private describe(error: unknown, started: boolean): AgentError {
+    if (error instanceof AgentError) return error; // made here, with a message fit as it is
+    const cause = new RedactedCause(error, this.secrets);
     // Only a failure before the first token may be retried: a retry after it would repeat text.
-    const retry = (message: string) => new AgentError(message, { cause: error, retryable: !started });
-    const final = (message: string) => new AgentError(message, { cause: error });
+    const retry = (message: string) => new AgentError(message, { cause, retryable: !started });
+    const final = (message: string) => new AgentError(message, { cause });
     if (error instanceof OpenAI.APIConnectionTimeoutError) return retry('The model server did not answer in time.');
-    if (error instanceof OpenAI.APIConnectionError) return retry(`Could not reach the model server at ${this.client.baseURL}.`);
+    if (error instanceof OpenAI.APIConnectionError) return retry('The model server could not be reached.');
     if (error instanceof OpenAI.APIError) {
-      const detail = upstreamDetail(error);
+      const detail = redact(upstreamDetail(error), this.secrets);
       switch (error.status) {
         case undefined:
           return final(`The model server reported an error${detail}`);
@@ -108,11 +148,41 @@ export class OpenAiChatModel implements ChatModel {
       }
     }
     if (error instanceof SyntaxError) return final('The model server sent malformed data.');
-    if (error instanceof UpstreamStreamError) return final(`The model server reported an error: ${clip(error.message)}`);
+    if (error instanceof UpstreamStreamError) return final(`The model server reported an error: ${clip(redact(error.message, this.secrets))}`);
+    if (error instanceof UpstreamEventTooLargeError) return final(TOO_LARGE);
     return started
       ? final('The connection to the model server broke off before the answer was complete.')
       : retry('The model server sent a response that could not be read.');
   }
+}
+
+/** `text/event-stream`, with or without parameters such as `; charset=utf-8`. */
+function isEventStream(response: Response): boolean {
+  return mediaTypeOf(response) === 'text/event-stream';
+}
+
+function mediaTypeOf(response: Response): string {
+  return (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** A 200 that is no stream of chunks: a proxy's login page, say, or a server that ignored `stream: true`. */
+function notAnEventStream(response: Response): AgentError {
+  const type = mediaTypeOf(response);
+  const shown = /^[a-z0-9!#$&^_.+-]{1,60}\/[a-z0-9!#$&^_.+-]{1,60}$/.test(type) ? type : type ? 'an unknown content type' : 'no content type';
+  return new AgentError(`The model server answered with ${shown}, not an event stream. Check OPENAI_BASE_URL.`);
+}
+
+/** Node's fetch, for the SDK's own stream reader, with the event size limit that reader lacks. */
+function fetchWithEventSizeLimit(): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (!response.body) return response;
+    return new Response(response.body.pipeThrough(eventSizeLimit(MAX_EVENT_BYTES)), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
 }
 
 function parseChunk(data: string): ChatCompletionChunk {
