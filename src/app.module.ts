@@ -1,10 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessModule } from './access/access.module.js';
-import { AgentModule } from './agent/agent.module.js';
+import { AiSdkModule } from './ai-sdk/ai-sdk.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { ConversationsModule } from './conversations/conversations.module.js';
 import { HealthModule } from './health/health.module.js';
+import { databaseOptions } from './persistence/database-options.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { StaticModule } from './static/static.module.js';
 
@@ -15,10 +18,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        PersistenceModule.forRoot(config.database),
+        TypeOrmModule.forRoot({ ...databaseOptions(config.database), retryAttempts: 0 }),
+        PersistenceModule,
         AccessModule,
-        AgentModule,
         ChatModule,
+        ConversationsModule,
+        AiSdkModule,
         HealthModule,
         StaticModule,
       ],

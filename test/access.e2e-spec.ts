@@ -422,6 +422,19 @@ describe('access: owners, tokens, limits and hosts', () => {
       expect(third.status).toBe(200);
       await third.text();
     });
+    it('counts stream slots once for every streaming route: the seed, the REST API and the AI SDK share them', async () => {
+      await start({ MAX_STREAMS_PER_CLIENT: '1' });
+      const anonymous: Client = { headers: () => ({}), remember: () => undefined }; // AUTH_MODE=none: one client
+      fake.enqueue({ tokens: wordTokens(40), tokenDelayMs: 10 });
+      const seed = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
+      const id = (await call(anonymous, 'POST', '/api/conversations', {})).json().id as string;
+      const rest = await call(anonymous, 'POST', `/api/conversations/${id}/messages`, { prompt: 'too soon' });
+      expect(rest.status).toBe(429);
+      const aiSdk = await call(anonymous, 'POST', '/api/chat', { id: 'c', messages: [{ role: 'user', parts: [{ type: 'text', text: 'too soon' }] }] });
+      expect(aiSdk.status).toBe(429);
+      await seed.text();
+      expect((await call(anonymous, 'POST', `/api/conversations/${id}/messages`, { prompt: 'now' })).status).toBe(200);
+    });
   });
 
   describe('behind a reverse proxy (TRUST_PROXY)', () => {

@@ -1,16 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AnswerQuota } from './answer-quota.js';
-import { ClientThrottlerGuard } from './client-throttler.guard.js';
-import { StreamSlots } from './stream-slots.interceptor.js';
+import { AnswerQuotaGuard } from './answer-quota.guard.js';
+import { StreamSlots } from './stream-slots.js';
 
 /**
  * The answer rate and the stream limit per client (in memory: each instance counts its own).
  * Who the client is, and the request rate, come from AccessMiddleware.
  */
-@Global()
 @Module({
-  providers: [{ provide: APP_GUARD, useClass: ClientThrottlerGuard }, AnswerQuota, StreamSlots],
+  providers: [{ provide: APP_GUARD, useClass: AnswerQuotaGuard }, AnswerQuota, StreamSlots],
+  // One count for every module whose routes stream answers (see StreamSlots).
   exports: [StreamSlots],
 })
 export class AccessModule {}

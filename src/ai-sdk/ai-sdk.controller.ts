@@ -1,10 +1,9 @@
-import { BadRequestException, Body, Controller, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Inject, Post, Res, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { defer, switchMap } from 'rxjs';
 import { OwnerId } from '../access/caller.js';
-import { StartsAnswer } from '../access/client-throttler.guard.js';
-import { StreamSlots } from '../access/stream-slots.interceptor.js';
+import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ChatService, type AnswerSource } from '../chat/chat.service.js';
@@ -31,8 +30,7 @@ export class AiSdkController {
   ) {}
 
   @Post()
-  @StartsAnswer()
-  @UseInterceptors(StreamSlots)
+  @AnswerRoute()
   @ApiOperation({
     summary: 'AI SDK UI message stream (useChat / DefaultChatTransport)',
     description:

@@ -2,8 +2,7 @@ import { Body, Controller, Get, Inject, Post, Res, UseGuards, UseInterceptors, U
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { OwnerId } from '../access/caller.js';
-import { StartsAnswer } from '../access/client-throttler.guard.js';
-import { StreamSlots } from '../access/stream-slots.interceptor.js';
+import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SeedLineSchema } from '../contract/api-schemas.js';
@@ -37,8 +36,8 @@ export class ChatController {
 
   @Post()
   @UseGuards(SameOriginGuard)
-  @StartsAnswer()
-  @UseInterceptors(StreamSlots, PromptFormInterceptor)
+  @AnswerRoute()
+  @UseInterceptors(PromptFormInterceptor)
   @ApiOperation({
     summary: "Ask in the caller's default conversation; streams the seed format",
     description:

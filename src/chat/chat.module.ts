@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module.js';
 import { AgentModule } from '../agent/agent.module.js';
-import { AiSdkController } from '../ai-sdk/ai-sdk.controller.js';
-import { ChatController } from './chat.controller.js';
+import { PersistenceModule } from '../persistence/persistence.module.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
+import { ChatController } from './chat.controller.js';
 import { ChatService } from './chat.service.js';
-import { ConversationsController } from '../conversations/conversations.controller.js';
-import { ConversationsService } from '../conversations/conversations.service.js';
 import { InfoController } from './info.controller.js';
 
+/**
+ * The chat domain (ChatService, answer runs) and the seed contract's routes (`/chat/`). The
+ * other wire formats live in modules of their own that import this one.
+ */
 @Module({
-  imports: [AgentModule],
-  controllers: [ChatController, ConversationsController, AiSdkController, InfoController],
-  providers: [ChatService, ConversationsService, AnswerRunRegistry],
+  imports: [AgentModule, AccessModule, PersistenceModule],
+  controllers: [ChatController, InfoController],
+  providers: [ChatService, AnswerRunRegistry],
+  exports: [ChatService, AnswerRunRegistry],
 })
 export class ChatModule {}

@@ -12,7 +12,6 @@ import {
   Query,
   Res,
   UseGuards,
-  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -27,8 +26,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { OwnerId } from '../access/caller.js';
-import { StartsAnswer } from '../access/client-throttler.guard.js';
-import { StreamSlots } from '../access/stream-slots.interceptor.js';
+import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { strictValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from '../contract/api-schemas.js';
@@ -124,8 +122,7 @@ export class ConversationsController {
   }
 
   @Post(':id/messages')
-  @StartsAnswer()
-  @UseInterceptors(StreamSlots)
+  @AnswerRoute()
   @ApiOperation({ summary: 'Ask in a conversation; streams the answer', description: STREAM_DESCRIPTION })
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
@@ -142,8 +139,7 @@ export class ConversationsController {
   }
 
   @Post(':id/regenerate')
-  @StartsAnswer()
-  @UseInterceptors(StreamSlots)
+  @AnswerRoute()
   @ApiOperation({ summary: 'Replace the last answer with a new one; streams it like POST messages', description: STREAM_DESCRIPTION })
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })

@@ -1,23 +1,18 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import type { DatabaseConfig } from '../config/app-config.js';
+import { Module } from '@nestjs/common';
 import { ConversationRepository } from './conversation.repository.js';
-import { databaseOptions } from './database-options.js';
 import { HotPathSql } from './hot-path-sql.js';
 import { InterruptedAnswers } from './interrupted-answers.js';
 import { MessageRepository } from './message.repository.js';
 import { MigrationsService } from './migrations.service.js';
 import { WriteQueue } from './write-queue.js';
 
-@Module({})
-export class PersistenceModule {
-  static forRoot(database: DatabaseConfig): DynamicModule {
-    return {
-      module: PersistenceModule,
-      global: true,
-      imports: [TypeOrmModule.forRoot({ ...databaseOptions(database), retryAttempts: 0 })],
-      providers: [MigrationsService, WriteQueue, HotPathSql, MessageRepository, ConversationRepository, InterruptedAnswers],
-      exports: [MessageRepository, ConversationRepository],
-    };
-  }
-}
+/**
+ * The repositories, and the jobs that keep the database fit to use (migrations at start-up,
+ * answers a dead instance left streaming). The connection itself is TypeORM's, opened by
+ * AppModule (TypeOrmModule.forRoot), so every module that imports this one shares it.
+ */
+@Module({
+  providers: [MigrationsService, WriteQueue, HotPathSql, MessageRepository, ConversationRepository, InterruptedAnswers],
+  exports: [MessageRepository, ConversationRepository],
+})
+export class PersistenceModule {}

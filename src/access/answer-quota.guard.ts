@@ -18,7 +18,7 @@ export function startsAnswer(context: ExecutionContext): boolean {
  * the API docs or unknown paths.
  */
 @Injectable()
-export class ClientThrottlerGuard implements CanActivate {
+export class AnswerQuotaGuard implements CanActivate {
   constructor(private readonly quota: AnswerQuota) {}
 
   canActivate(context: ExecutionContext): boolean {
