@@ -1,10 +1,10 @@
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
-import { MessageRepository } from '../src/persistence/message.repository.js';
 import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
 import { type TestDatabase, testDatabase } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { countMessageRowsRead } from './support/rows-read.js';
 import { type ConversationJson, type DeltaEvent, type MessageJson, ndjson } from './support/streams.js';
 
 const CONTEXT_MAX_TOKENS = 2000;
@@ -455,15 +455,15 @@ describe('conversations API', () => {
     const estimate = (content: string) => Math.ceil(Buffer.byteLength(content) / 4) + 4;
 
     it('after 2,000 turns the model gets the newest messages within the budget, and the POST reads no more rows than that', async () => {
-      const repository = running.app.get(MessageRepository);
+      const rowsRead = countMessageRowsRead(running.app);
       const long = await create('long');
       await seedTurns(long.id, 2000);
       const short = await create('short');
       await seedTurns(short.id, 5);
 
-      const before = repository.rowsRead;
+      const before = rowsRead.count;
       await ask(long.id, 'the newest question');
-      const rowsForLong = repository.rowsRead - before;
+      const rowsForLong = rowsRead.count - before;
       const sent = fake.requests[0].body.messages;
 
       expect(sent.at(-1)).toEqual({ role: 'user', content: 'the newest question' });
@@ -479,9 +479,9 @@ describe('conversations API', () => {
       // The database work is bounded by the budget: the rows sent plus at most one read-ahead page.
       expect(rowsForLong).toBeLessThanOrEqual(sent.length + 64);
 
-      const beforeShort = repository.rowsRead;
+      const beforeShort = rowsRead.count;
       await ask(short.id, 'short question');
-      expect(repository.rowsRead - beforeShort).toBe(11); // 10 stored + the new prompt
+      expect(rowsRead.count - beforeShort).toBe(11); // 10 stored + the new prompt
       expect(fake.requests[1].body.messages).toHaveLength(11);
     });
 

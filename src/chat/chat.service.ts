@@ -14,9 +14,11 @@ import { ConversationRepository } from '../persistence/conversation.repository.j
 import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
+import { boundedContext } from './answer-context.js';
 import { AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
 import { conversationIdFor } from './conversation-ids.js';
+import { titleFrom } from './conversation-titles.js';
 
 export type AnswerSource = { readonly prompt: string } | { readonly regenerate: true };
 
@@ -72,10 +74,11 @@ export class ChatService implements BeforeApplicationShutdown {
           throw new NotFoundException(`Conversation ${conversationId} not found`);
         }
         if (isPrompt) {
-          const [prompt, answer] = await this.messages.append(conversationId, [
-            { role: 'user', content: source.prompt, status: 'complete', timestamp: nextTimestamp() },
-            this.answerRow(),
-          ]);
+          const [prompt, answer] = await this.messages.append(
+            conversationId,
+            [{ role: 'user', content: source.prompt, status: 'complete', timestamp: nextTimestamp() }, this.answerRow()],
+            { titleIfUntitled: titleFrom(source.prompt) },
+          );
           return { prompt, answer, replaces: [] };
         }
         const last = await this.messages.lastExchange(conversationId);
@@ -85,8 +88,14 @@ export class ChatService implements BeforeApplicationShutdown {
         if (!appended) throw new ConflictException('An answer is still being written in this conversation; stop it or wait for it to finish');
         return { prompt: last.prompt, answer: appended[0], replaces: last.answers.filter((m) => m.status !== 'streaming').map((m) => m.id) };
       },
-      // The prompt and what came before it, newest first until the budget is spent.
-      context: ({ prompt }) => this.messages.contextTail(conversationId, prompt.id + 1, this.config.contextMaxTokens, estimateTokens),
+      // The prompt and what came before it, within the budget.
+      context: ({ prompt }) =>
+        boundedContext(
+          (beforeId, limit) => this.messages.contextPage(conversationId, beforeId, limit),
+          prompt.id + 1,
+          this.config.contextMaxTokens,
+          estimateTokens,
+        ),
       answer: (context) => this.agent.answer(context),
       // A failed regeneration keeps the answers it was meant to replace.
       store: ({ answer, replaces }, outcome) => this.messages.finishAnswer(answer, outcome, outcome.status === 'complete' ? replaces : []),

@@ -33,6 +33,13 @@ describe('MessageRepository on a real SQLite file', () => {
     repository = new MessageRepository(dataSource, new HotPathSql(dataSource, new WriteQueue(dataSource)));
   });
 
+  /** Every message of a conversation, oldest first, through the paged reader the app uses. */
+  async function listConversation(conversationId: string) {
+    const all = [];
+    for await (const page of repository.iterate(conversationId)) all.push(...page);
+    return all;
+  }
+
   afterEach(async () => {
     if (dataSource.isInitialized) await dataSource.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -55,7 +62,7 @@ describe('MessageRepository on a real SQLite file', () => {
     await repository.append('c1', [user('q2'), model('partial', 'interrupted')]);
     expect(saved[0].id).toBeLessThan(saved[1].id);
 
-    const listed = await repository.listConversation('c1');
+    const listed = await listConversation('c1');
     expect(listed.map((m) => [m.role, m.content, m.status])).toEqual([
       ['user', 'q1', 'complete'],
       ['model', 'a1', 'complete'],
@@ -70,24 +77,24 @@ describe('MessageRepository on a real SQLite file', () => {
   it('keeps timestamps exactly as given', async () => {
     const message = user('q');
     await repository.append('c1', [message]);
-    const [stored] = await repository.listConversation('c1');
+    const [stored] = await listConversation('c1');
     expect(stored.timestamp).toBe(message.timestamp);
   });
 
   it('stores a list in one transaction: a failing row leaves none of the list behind', async () => {
     const broken = { ...model('a'), content: null as unknown as string };
     await expect(repository.append('c1', [user('q'), broken])).rejects.toMatchObject({ message: expect.stringMatching(/NOT NULL/) });
-    expect(await repository.listConversation('c1')).toEqual([]);
+    expect(await listConversation('c1')).toEqual([]);
     // The repository still works after the rollback.
     await repository.append('c1', [user('after')]);
-    expect((await repository.listConversation('c1')).map((m) => m.content)).toEqual(['after']);
+    expect((await listConversation('c1')).map((m) => m.content)).toEqual(['after']);
   });
 
   it('takes concurrent appends without interleaving transactions', async () => {
     await Promise.all(
       Array.from({ length: 50 }, (_, i) => repository.append('c1', [user(`q${i}`), model(`a${i}`)])),
     );
-    const listed = await repository.listConversation('c1');
+    const listed = await listConversation('c1');
     expect(listed).toHaveLength(100);
     // Each pair stayed together: a transaction's rows are adjacent.
     for (let i = 0; i < 100; i += 2) {
@@ -102,7 +109,7 @@ describe('MessageRepository on a real SQLite file', () => {
     await runMigrations(dataSource);
     repository = new MessageRepository(dataSource, new HotPathSql(dataSource, new WriteQueue(dataSource)));
     await repository.append('c1', [user('q2')]);
-    expect((await repository.listConversation('c1')).map((m) => m.content)).toEqual(['q1', 'a1', 'q2']);
+    expect((await listConversation('c1')).map((m) => m.content)).toEqual(['q1', 'a1', 'q2']);
     // Another SQLite client sees the same rows: the data is in the file, not in memory.
     await dataSource.destroy();
     const raw = new Database(path, { readonly: true });

@@ -34,6 +34,12 @@ export interface ContextMessage {
   readonly content: string;
 }
 
+export interface AppendOptions {
+  /** The title an untitled conversation gets. */
+  readonly titleIfUntitled?: string;
+  readonly unlessStreaming?: boolean;
+}
+
 export interface MessagePage {
   /** Oldest first. */
   readonly items: MessageEntity[];
@@ -41,15 +47,8 @@ export interface MessagePage {
   readonly nextBefore: number | null;
 }
 
-const CONTEXT_PAGE_SIZE = 64;
-
-const MAX_TITLE_CHARS = 80;
-
 @Injectable()
 export class MessageRepository {
-  /** Rows read by context and history queries since start: lets tests and the bench see the work a request does. */
-  rowsRead = 0;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sql: HotPathSql,
@@ -65,16 +64,16 @@ export class MessageRepository {
    * conversation, from any number of instances, take turns: each list gets consecutive places,
    * and timestamps rise with ids even when the instances' clocks differ.
    */
-  append(conversationId: string, messages: readonly NewMessage[]): Promise<MessageEntity[]>;
+  append(conversationId: string, messages: readonly NewMessage[], options?: { titleIfUntitled?: string }): Promise<MessageEntity[]>;
   /**
    * With `unlessStreaming`: appends only if no answer in the conversation is still streaming
    * (checked under the same lock, so of two racing callers one wins); null otherwise.
    */
-  append(conversationId: string, messages: readonly NewMessage[], options: { unlessStreaming: true }): Promise<MessageEntity[] | null>;
-  append(conversationId: string, messages: readonly NewMessage[], options?: { unlessStreaming: true }): Promise<MessageEntity[] | null> {
+  append(conversationId: string, messages: readonly NewMessage[], options: AppendOptions & { unlessStreaming: true }): Promise<MessageEntity[] | null>;
+  append(conversationId: string, messages: readonly NewMessage[], options: AppendOptions = {}): Promise<MessageEntity[] | null> {
     return this.sql.transaction(async (manager) => {
       const floor = await this.lockConversation(conversationId, manager);
-      if (options?.unlessStreaming) {
+      if (options.unlessStreaming) {
         const streaming = await this.sql.execute(
           `SELECT 1 AS streaming FROM messages WHERE conversation_id = ? AND status = 'streaming' LIMIT 1`,
           [conversationId],
@@ -83,7 +82,7 @@ export class MessageRepository {
         if (streaming.length > 0) return null;
       }
       const saved = await this.insert(conversationId, messages, floor, manager);
-      await this.touch(conversationId, manager, saved.at(-1)?.timestamp, messages.find((m) => m.role === 'user')?.content);
+      await this.touch(conversationId, manager, saved.at(-1)?.timestamp, options.titleIfUntitled);
       return saved;
     });
   }
@@ -116,37 +115,15 @@ export class MessageRepository {
   }
 
   /**
-   * The newest messages before `beforeId` that fit `maxTokens`, oldest first. Reads newest-first
-   * in small pages along the (conversation_id, id) index and stops at the budget, so the work
-   * depends on the budget, not on the length of the conversation. The newest message is always
-   * included, even alone over the budget.
+   * Up to `limit` messages before `beforeId` that the model may see (finished, with text),
+   * newest first, along the (conversation_id, id) index: one page of an answer's context.
    */
-  async contextTail(
-    conversationId: string,
-    beforeId: number,
-    maxTokens: number,
-    estimateTokens: (content: string) => number,
-  ): Promise<ContextMessage[]> {
-    const picked: ContextMessage[] = [];
-    let budget = maxTokens;
-    let cursor = beforeId;
-    for (;;) {
-      // Only what the model sees: the rows stay plain objects, no entity per row.
-      const page = await this.sql.execute<ContextMessage>(
-        `SELECT id, role, content FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${CONTEXT_PAGE_SIZE}`,
-        [conversationId, cursor],
-      );
-      this.rowsRead += page.length;
-      for (const message of page) {
-        if (message.content.length === 0) continue; // failed before any text: nothing to show the model
-        const cost = estimateTokens(message.content);
-        if (cost > budget && picked.length > 0) return picked.reverse();
-        budget -= cost;
-        picked.push(message);
-      }
-      if (page.length < CONTEXT_PAGE_SIZE) return picked.reverse();
-      cursor = page.at(-1)!.id;
-    }
+  contextPage(conversationId: string, beforeId: number, limit: number): Promise<ContextMessage[]> | ContextMessage[] {
+    // Only what the model sees: the rows stay plain objects, no entity per row.
+    return this.sql.execute<ContextMessage>(
+      `SELECT id, role, content FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${Math.trunc(limit)}`,
+      [conversationId, beforeId],
+    );
   }
 
   /** A page of messages, oldest first, before the message id `before` (or the newest). */
@@ -156,7 +133,6 @@ export class MessageRepository {
       order: { id: 'DESC' },
       take: limit + 1,
     });
-    this.rowsRead += rows.length;
     const items = rows.slice(0, limit).reverse();
     return { items, nextBefore: rows.length > limit ? items[0].id : null };
   }
@@ -171,18 +147,10 @@ export class MessageRepository {
         .orderBy('m.id', 'ASC')
         .limit(pageSize)
         .getMany();
-      this.rowsRead += page.length;
       if (page.length > 0) yield page;
       if (page.length < pageSize) return;
       after = page.at(-1)!.id;
     }
-  }
-
-  /** Every message of a conversation, oldest first. */
-  async listConversation(conversationId: string): Promise<MessageEntity[]> {
-    const all: MessageEntity[] = [];
-    for await (const page of this.iterate(conversationId)) all.push(...page);
-    return all;
   }
 
   /** The conversation's last user message and the answers after it (what regenerate replaces). */
@@ -190,7 +158,6 @@ export class MessageRepository {
     const prompt = await this.messages.findOne({ where: { conversationId, role: 'user' }, order: { id: 'DESC' } });
     if (!prompt) return null;
     const answers = await this.messages.find({ where: { conversationId, id: MoreThan(prompt.id) }, order: { id: 'ASC' } });
-    this.rowsRead += answers.length + 1;
     return { prompt, answers };
   }
 
@@ -235,26 +202,16 @@ export class MessageRepository {
 
   /**
    * Marks activity on the conversation (never earlier than `notBefore`, the newest message's
-   * timestamp), and titles an untitled one after its first prompt.
+   * timestamp), and gives an untitled one `title`.
    */
-  private async touch(conversationId: string, manager?: EntityManager, notBefore?: string, prompt?: string): Promise<void> {
+  private async touch(conversationId: string, manager?: EntityManager, notBefore?: string, title?: string): Promise<void> {
     const now = nextTimestamp();
     const updatedAt = notBefore !== undefined && now <= notBefore ? timestampAfter(notBefore) : now;
     // Only ever forward: another instance, its clock ahead of ours, may have written later.
     await this.sql.execute(
       `UPDATE conversations SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, title = COALESCE(title, ?) WHERE id = ?`,
-      [updatedAt, updatedAt, prompt === undefined ? null : titleFrom(prompt), conversationId],
+      [updatedAt, updatedAt, title ?? null, conversationId],
       manager,
     );
   }
-}
-
-/** A title from a prompt: its first non-empty line, trimmed, at most MAX_TITLE_CHARS. */
-export function titleFrom(prompt: string): string {
-  const line = prompt
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => l.length > 0) ?? '';
-  const chars = [...line];
-  return chars.length > MAX_TITLE_CHARS ? `${chars.slice(0, MAX_TITLE_CHARS - 1).join('')}…` : line;
 }

@@ -1,0 +1,33 @@
+import type { ContextMessage } from '../persistence/message.repository.js';
+
+/** Rows per read: most answers' budgets are spent within one or two pages. */
+export const CONTEXT_PAGE_SIZE = 64;
+
+/**
+ * The newest messages before `beforeId` that fit `maxTokens`, oldest first. Reads newest-first
+ * a page at a time and stops at the budget, so the work depends on the budget, not on the
+ * length of the conversation. The newest message is always included, even alone over the
+ * budget; messages without text (failed before any arrived) are skipped.
+ */
+export async function boundedContext(
+  readPage: (beforeId: number, limit: number) => Promise<ContextMessage[]> | ContextMessage[],
+  beforeId: number,
+  maxTokens: number,
+  estimateTokens: (content: string) => number,
+): Promise<ContextMessage[]> {
+  const picked: ContextMessage[] = [];
+  let budget = maxTokens;
+  let cursor = beforeId;
+  for (;;) {
+    const page = await readPage(cursor, CONTEXT_PAGE_SIZE);
+    for (const message of page) {
+      if (message.content.length === 0) continue;
+      const cost = estimateTokens(message.content);
+      if (cost > budget && picked.length > 0) return picked.reverse();
+      budget -= cost;
+      picked.push(message);
+    }
+    if (page.length < CONTEXT_PAGE_SIZE) return picked.reverse();
+    cursor = page.at(-1)!.id;
+  }
+}
