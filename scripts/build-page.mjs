@@ -1,9 +1,19 @@
 // Bundles the page's TypeScript and its libraries into public/build/, so the browser loads
-// everything from this server (no CDN). Run by `npm start`, `npm run build` and the tests.
+// everything from this server (no CDN). Run by `npm ci`/`npm install` (prepare), `npm start`,
+// `npm run build` and the tests. With --if-possible (prepare) an install without the dev
+// dependencies skips it with a note instead of failing: the server then says the page is missing.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch (error) {
+  if (!process.argv.includes('--if-possible')) throw error;
+  console.warn('build-page: esbuild is not installed (an install without dev dependencies?): the page is not built.');
+  process.exit(0);
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'public', 'build');

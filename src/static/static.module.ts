@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { fileURLToPath } from 'node:url';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
@@ -29,18 +29,32 @@ export function pageSecurityHeaders(allowRemoteImages: boolean): Record<string, 
   };
 }
 
+/** The page's bundle, made by `npm run build:page` (run by `npm ci`, `npm start` and `npm run build`). */
+const PAGE_BUNDLE = join(PUBLIC_DIR, 'build', 'app.js');
+
+const PAGE_MISSING = 'The chat page is not built (public/build/app.js is missing): run "npm run build:page", then restart.';
+
 /** Serves the chat page and its assets from `public/`. */
 @Module({})
 export class StaticModule implements OnModuleInit {
+  private readonly logger = new Logger(StaticModule.name);
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   // Registered at module init: after the controllers' routes, before Nest's 404 handler.
-  async onModuleInit(): Promise<void> {
-    await ensurePageBuilt();
+  onModuleInit(): void {
     const headers = pageSecurityHeaders(this.config.allowRemoteImages);
+    if (!existsSync(PAGE_BUNDLE)) {
+      // The API works without the page; the page itself says what is wrong instead of loading blank.
+      this.logger.error(PAGE_MISSING);
+      this.adapterHost.httpAdapter.use((req: Request, res: Response, next: NextFunction) => {
+        if (req.method !== 'GET' || (req.path !== '/' && req.path !== '/index.html')) return next();
+        res.status(503).type('text/plain').send(PAGE_MISSING);
+      });
+    }
     const files = express.static(PUBLIC_DIR, {
       index: 'index.html',
       setHeaders: (res) => {
@@ -49,21 +63,5 @@ export class StaticModule implements OnModuleInit {
       },
     });
     this.adapterHost.httpAdapter.use(files);
-  }
-}
-
-/**
- * `npm start` and `npm run build` bundle the page first; a bare `nest start` does not, so the
- * bundle is made here when it is missing (esbuild is a dev dependency, so this needs a dev install).
- */
-async function ensurePageBuilt(): Promise<void> {
-  if (existsSync(join(PUBLIC_DIR, 'build', 'app.js'))) return;
-  const logger = new Logger('StaticModule');
-  const script = new URL('../../scripts/build-page.mjs', import.meta.url).href;
-  try {
-    await import(script);
-    logger.log('Bundled the page into public/build/');
-  } catch (error) {
-    logger.error(`The page is not built and could not be bundled (${String(error)}): run "npm run build:page"`);
   }
 }
