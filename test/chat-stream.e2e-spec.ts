@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type ChatLineJson, parseNdjson, readTimedChunks, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import type { SeedLine } from '../src/contract/api-shapes.js';
+import { parseNdjson, readTimedChunks, type RunningApp, startApp, tempDir } from './support/app-harness.js';
 import { type TestDatabase, testDatabase } from './support/database.js';
 import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
 
@@ -117,14 +118,14 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let text = '';
-    const rendered = new Map<string, ChatLineJson>();
+    const rendered = new Map<string, SeedLine>();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       text += decoder.decode(value);
       // What the seed page does after every read: split all so far on \n, skip short lines, parse the rest.
       for (const line of text.split('\n').filter((l) => l.length > 1)) {
-        const message = JSON.parse(line) as ChatLineJson;
+        const message = JSON.parse(line) as SeedLine;
         rendered.set(`msg-${message.timestamp}`, message);
       }
     }

@@ -6,7 +6,7 @@ import { StreamSlots } from './stream-slots.js';
 
 /**
  * The answer rate and the stream limit per client (in memory: each instance counts its own).
- * Who the client is, and the request rate, come from AccessMiddleware.
+ * Who the client is, and the request rate, come from accessMiddleware.
  */
 @Module({
   providers: [{ provide: APP_GUARD, useClass: AnswerQuotaGuard }, AnswerQuota, StreamSlots],

@@ -14,7 +14,7 @@ export function startsAnswer(context: ExecutionContext): boolean {
 
 /**
  * Reserves an answer (AnswerQuota) for routes that start one, per client (Caller.clientKey).
- * The request rate is counted by AccessMiddleware instead: a guard never sees the page's files,
+ * The request rate is counted by accessMiddleware instead: a guard never sees the page's files,
  * the API docs or unknown paths.
  */
 @Injectable()

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 
-/** Who is calling, as AccessMiddleware found out: set on every request before any route runs. */
+/** Who is calling, as accessMiddleware found out: set on every request before any route runs. */
 export interface Caller {
   /** Whose conversations the request works on ('local' in AUTH_MODE=none). */
   readonly ownerId: string;
@@ -19,7 +19,7 @@ declare module 'express-serve-static-core' {
 }
 
 export function callerOf(request: Request): Caller {
-  if (!request.caller) throw new Error('AccessMiddleware did not run for this request');
+  if (!request.caller) throw new Error('accessMiddleware did not run for this request');
   return request.caller;
 }
 

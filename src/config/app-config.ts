@@ -256,7 +256,7 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   return { type: 'sqlite', path: absolute(raw) };
 }
 
-/** One line for the start-up log and the page banner. */
+/** The model in one line, for the start-up log (no credentials: see displayUrl). */
 export function describeModel(model: ModelConfig): string {
   if (model.kind === 'offline') {
     return 'offline model (built in; set OPENAI_API_KEY or OPENAI_BASE_URL to use a real model)';

@@ -99,7 +99,7 @@ export class StreamWriter {
   }
 }
 
-const logger = new Logger('ReplyStream');
+const logger = new Logger('AnswerStream');
 
 /**
  * Sends an answer's events in a wire format. Status and headers go out with the first chunk,

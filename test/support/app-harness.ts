@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
+import type { SeedLine } from '../../src/contract/api-shapes.js';
 import { NO_LIMITS } from './built-app.js';
 import { loadConfig } from '../../src/config/app-config.js';
 
@@ -40,17 +41,11 @@ export async function startApp(env: Record<string, string | undefined>, options:
   };
 }
 
-export interface ChatLineJson {
-  role: string;
-  timestamp: string;
-  content: string;
-}
-
-export function parseNdjson(text: string): ChatLineJson[] {
+export function parseNdjson(text: string): SeedLine[] {
   return text
     .split('\n')
     .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as ChatLineJson);
+    .map((line) => JSON.parse(line) as SeedLine);
 }
 
 /** Reads a streamed response, noting when each chunk arrived and which lines it held. */

@@ -1,14 +1,6 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
-/**
- * A `fetch` for the openai SDK on node:http with pooled keep-alive agents instead of Node's
- * built-in fetch (undici). The SDK is unchanged: it gets a standard Response whose body is a
- * ReadableStream fed from the socket. Measured by `npm run bench` (README, Performance): the
- * built-in fetch's per-request and per-chunk machinery cost more CPU and memory per stream.
- *
- * Only what the SDK uses: method, headers, a string or byte body, and an AbortSignal.
- */
 const nodeBodies = new WeakMap<Response, IncomingMessage>();
 
 /**
@@ -19,6 +11,14 @@ export function nodeBodyOf(response: Response): IncomingMessage | undefined {
   return nodeBodies.get(response);
 }
 
+/**
+ * A `fetch` for the openai SDK on node:http with pooled keep-alive agents instead of Node's
+ * built-in fetch (undici). The SDK is unchanged: it gets a standard Response whose body is a
+ * ReadableStream fed from the socket. Measured by `npm run bench` (README, Performance): the
+ * built-in fetch's per-request and per-chunk machinery cost more CPU and memory per stream.
+ *
+ * Only what the SDK uses: method, headers, a string or byte body, and an AbortSignal.
+ */
 export function createNodeHttpFetch(): typeof fetch {
   const agents = {
     'http:': new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
