@@ -86,4 +86,101 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ statusCode: 404, error: 'Not Found', message: expect.any(String) });
   });
+
+  // ---- shared by the blocks below ----
+
+  interface Answer {
+    readonly status: number;
+    readonly contentType: string | null;
+    readonly text: string;
+  }
+
+  const send = async (method: string, path: string, init: RequestInit = {}): Promise<Answer> => {
+    const response = await fetch(`${running.url}${path}`, { method, ...init });
+    return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+  };
+
+  const parsed = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+
+  const conversations = async () => (JSON.parse((await send('GET', '/api/conversations?limit=100')).text) as { items: unknown[] }).items;
+
+  /** A 4xx in the JSON error shape, no stack, and nothing stored, renamed or asked of the model meanwhile. */
+  async function refused(request: () => Promise<Answer>, status: number, message: RegExp): Promise<void> {
+    const rows = await db.readMessages();
+    const calls = fake.requests.length;
+    const before = await conversations();
+    const answer = await request();
+    expect({ status: answer.status, body: parsed(answer.text) }).toEqual({
+      status,
+      body: { statusCode: status, error: expect.any(String), message: expect.stringMatching(message) },
+    });
+    expect(answer.contentType).toMatch(/^application\/json/);
+    expect(answer.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d/);
+    expect(await db.readMessages()).toEqual(rows);
+    expect(fake.requests).toHaveLength(calls);
+    expect(await conversations()).toEqual(before);
+  }
+
+  /** The status, with the body shown when it is an error, so a failure says why. */
+  const outcome = (answer: Answer) => ({ status: answer.status, error: answer.status >= 400 ? answer.text : undefined });
+
+  const lastPrompt = async () => (await db.readMessages()).filter((row) => row.role === 'user').at(-1)?.content;
+
+  const createConversation = async (title: string) => {
+    const created = await send('POST', '/api/conversations', json(JSON.stringify({ title })));
+    expect(outcome(created)).toEqual({ status: 201 });
+    return (JSON.parse(created.text) as { id: string }).id;
+  };
+
+  describe('deeply nested JSON', () => {
+    let id: string;
+    beforeAll(async () => {
+      id = await createConversation('target');
+    });
+
+    const arrays = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const objects = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const aiSdkBody = (extra: string) => `{"id":"deep","messages":[{"role":"user","parts":[{"type":"text","text":"hi"}]}],"x":${extra}}`;
+    const routes: [string, string, () => string, (value: string) => string][] = [
+      ['POST /chat/', 'POST', () => '/chat/', (value) => `{"prompt":"x","x":${value}}`],
+      ['POST /api/conversations', 'POST', () => '/api/conversations', (value) => `{"title":${value}}`],
+      ['PATCH /api/conversations/:id', 'PATCH', () => `/api/conversations/${id}`, (value) => `{"title":"y","x":${value}}`],
+      ['POST /api/conversations/:id/messages', 'POST', () => `/api/conversations/${id}/messages`, (value) => `{"prompt":${value}}`],
+      ['POST /api/chat', 'POST', () => '/api/chat', aiSdkBody],
+    ];
+    const shapes: [string, string][] = [
+      ['3,000 nested arrays', arrays(3000)],
+      ['2,000 nested objects', objects(2000)],
+      // Inside the body's own object: 33 levels in all.
+      ['one level past the limit', arrays(32)],
+    ];
+    const cases = routes.flatMap(([route, method, path, body]) => shapes.map(([shape, value]) => [route, shape, method, path, body(value)] as const));
+
+    it.each(cases)('%s with %s: 400', async (_route, _shape, method, path, body) => {
+      await refused(() => send(method, path(), json(body)), 400, /nested more than 32 levels deep/);
+    });
+
+    it.each(routes)('%s with a body that is itself 3,000 nested arrays: 400', async (_route, method, path) => {
+      await refused(() => send(method, path(), json(arrays(3000))), 400, /nested more than 32 levels deep/);
+    });
+
+    it('refuses JSON in a charset other than UTF-8 (the nesting check reads UTF-8)', async () => {
+      const body = Buffer.from(`{"prompt":"x","x":${arrays(3000)}}`, 'utf16le');
+      await refused(() => send('POST', '/chat/', { body, headers: { 'content-type': 'application/json; charset=utf-16le' } }), 415, /charset/);
+    });
+
+    it('accepts 32 levels, and brackets inside strings do not count', async () => {
+      expect(outcome(await send('POST', '/api/chat', json(aiSdkBody(arrays(31)))))).toEqual({ status: 200 });
+      const prompt = '"[{\\'.repeat(200);
+      expect(outcome(await send('POST', '/chat/', json(JSON.stringify({ prompt }))))).toEqual({ status: 200 });
+      expect(await lastPrompt()).toBe(prompt);
+    });
+  });
+
 });
