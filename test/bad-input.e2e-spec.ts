@@ -183,4 +183,68 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     });
   });
 
+  describe('the AI SDK body', () => {
+    const text = (value: unknown) => ({ type: 'text', text: value });
+    const user = (parts: unknown) => ({ id: 'u', role: 'user', parts });
+    const chat = (messages: unknown, extra: object = {}) => JSON.stringify({ id: 'shape', messages, trigger: 'submit-message', ...extra });
+
+    it.each<[string, string, RegExp]>([
+      ['parts a string', chat([user('hi')]), /messages\.0\.parts must be an array/],
+      ['parts an object', chat([user(text('hi'))]), /messages\.0\.parts must be an array/],
+      ['parts missing on the last user message', chat([{ role: 'user' }]), /messages\.0\.parts must be an array/],
+      ['parts null', chat([user(null)]), /messages\.0\.parts must be an array/],
+      ['bad parts on an earlier message', chat([{ role: 'assistant', parts: 'x' }, user([text('hi')])]), /messages\.0\.parts must be an array/],
+      ['messages an object', chat({ 0: user([text('hi')]) }), /messages must be an array/],
+      ['messages missing', JSON.stringify({ id: 'shape' }), /messages must be an array/],
+      ['a message null', chat([null, user([text('hi')])]), /messages\.0 must be an object/],
+      ['a message a string', chat(['hi']), /messages\.0 must be an object/],
+      ['a message a list', chat([[user([text('hi')])]]), /messages\.0 must be an object/],
+      ['role a number', chat([{ role: 1, parts: [text('hi')] }]), /messages\.0\.role must be one of/],
+      ['role missing', chat([{ parts: [text('hi')] }]), /messages\.0\.role must be one of/],
+      ['an unknown role', chat([{ role: 'robot', parts: [text('hi')] }]), /messages\.0\.role must be one of/],
+      ['a message id that is a number', chat([{ id: 7, role: 'user', parts: [text('hi')] }]), /messages\.0\.id must be a string/],
+      ['a text part with numeric text', chat([user([text(5)])]), /messages\.0\.parts\.0\.text must be a string/],
+      ['a text part without text', chat([user([{ type: 'text' }])]), /messages\.0\.parts\.0\.text must be a string/],
+      ['a part null', chat([user([text('hi'), null])]), /messages\.0\.parts\.1 must be an object/],
+      ['a part a string', chat([user(['hi'])]), /messages\.0\.parts\.0 must be an object/],
+      ['a part without a type', chat([user([{ text: 'hi' }])]), /messages\.0\.parts\.0\.type must be a string/],
+      ['a part with a numeric type', chat([user([{ type: 1, text: 'hi' }])]), /messages\.0\.parts\.0\.type must be a string/],
+      ['the chat id a number', JSON.stringify({ id: 5, messages: [user([text('hi')])] }), /id must be a string/],
+      ['an unknown trigger', chat([user([text('hi')])], { trigger: 'resume' }), /trigger must be one of/],
+    ])('%s: 400', async (_, body, message) => {
+      await refused(() => send('POST', '/api/chat', json(body)), 400, message);
+    });
+
+    it('accepts every part type the AI SDK sends, and the extra body fields of DefaultChatTransport', async () => {
+      const body = chat(
+        [
+          { id: 's', role: 'system', parts: [text('be brief')] },
+          {
+            id: 'u1',
+            role: 'user',
+            metadata: { sentAt: 1 },
+            parts: [text('weather?'), { type: 'file', mediaType: 'image/png', url: 'data:image/png;base64,AA==' }],
+          },
+          {
+            id: 'a1',
+            role: 'assistant',
+            parts: [
+              { type: 'step-start' },
+              { type: 'reasoning', text: 'hmm', state: 'done' },
+              { type: 'tool-weather', toolCallId: 't1', state: 'output-available', input: { city: 'Oslo' }, output: { days: [1, { c: 2 }] } },
+              { type: 'dynamic-tool', toolName: 'x', toolCallId: 't2', state: 'input-streaming', input: null },
+              { type: 'data-status', data: { ok: true } },
+              { type: 'source-url', sourceId: 's1', url: 'https://example.com' },
+              { type: 'text', text: 'sunny', state: 'done' },
+            ],
+          },
+          { id: 'u2', role: 'user', parts: [{ type: 'data-context', data: [1, 2] }, text('and '), text('tomorrow?')] },
+        ],
+        { temperature: 0.3, custom: { nested: ['ok'] } },
+      );
+      expect(outcome(await send('POST', '/api/chat', json(body)))).toEqual({ status: 200 });
+      expect(await lastPrompt()).toBe('and tomorrow?');
+    });
+  });
+
 });
