@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { accessMiddleware } from './access/access.middleware.js';
 import { AppModule } from './app.module.js';
-import { verifyJsonBody } from './common/body-limits.js';
+import { MAX_FORM_FIELDS, verifyJsonBody } from './common/body-limits.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -30,7 +30,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.use(accessMiddleware(config));
   // Nest keeps `verify` out of the options type for its own rawBody option, which this app does not use.
   app.useBodyParser('json', { limit: config.maxBodyBytes, verify: verifyJsonBody } as NestExpressBodyParserOptionsFor<'json'>);
-  app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false });
+  app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: MAX_FORM_FIELDS });
   app.useGlobalFilters(new HttpErrorFilter());
   setUpApiDocs(app);
   app.enableShutdownHooks();

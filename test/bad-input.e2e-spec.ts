@@ -247,4 +247,72 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     });
   });
 
+  describe('the body limit holds for every encoding of POST /chat/', () => {
+    // MAX_PROMPT_CHARS=1000 gives a body limit of 1000 × 9 + 16 KiB = 25,384 bytes.
+    const fields = (count: number, size: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`extra${i}`, 'x'.repeat(size)]));
+    const encoded = async (data: FormData) => {
+      const request = new Request('http://localhost/', { method: 'POST', body: data });
+      return { bytes: new Uint8Array(await request.arrayBuffer()), type: request.headers.get('content-type')! };
+    };
+    /** Sent in 4 KiB chunks without a Content-Length (Transfer-Encoding: chunked). */
+    const chunked = (bytes: Uint8Array, type: string): RequestInit =>
+      ({
+        body: new ReadableStream({
+          start(controller) {
+            for (let at = 0; at < bytes.length; at += 4096) controller.enqueue(bytes.slice(at, at + 4096));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+        headers: { 'content-type': type },
+      }) as RequestInit;
+    /** A multipart body with `preamble` bytes before its first boundary, which parsers skip. */
+    const withPreamble = async (preamble: number) => {
+      const { bytes, type } = await encoded(form({ prompt: 'hi' }));
+      return { bytes: Buffer.concat([Buffer.from(`${'p'.repeat(preamble)}\r\n`), bytes]), type };
+    };
+
+    it('fifteen 2,000-byte fields beside the prompt: 413', async () => {
+      await refused(() => send('POST', '/chat/', { body: form({ prompt: 'hi', ...fields(15, 2000) }) }), 413, /request body is larger than the limit of 25384 bytes/);
+    });
+
+    it('the same, chunked: 413', async () => {
+      const { bytes, type } = await encoded(form({ prompt: 'hi', ...fields(15, 2000) }));
+      await refused(() => send('POST', '/chat/', chunked(bytes, type)), 413, /request body is larger than the limit of 25384 bytes/);
+    });
+
+    it('30 KB the parser would skip, before the first part: 413, with a Content-Length or chunked', async () => {
+      const { bytes, type } = await withPreamble(30_000);
+      await refused(() => send('POST', '/chat/', { body: bytes, headers: { 'content-type': type } }), 413, /larger than the limit of 25384 bytes/);
+      await refused(() => send('POST', '/chat/', chunked(bytes, type)), 413, /larger than the limit of 25384 bytes/);
+    });
+
+    it.each<[string, () => RequestInit]>([
+      ['multipart', () => ({ body: form({ prompt: 'hi', ...fields(16, 1) }) })],
+      ['urlencoded', () => ({ body: new URLSearchParams({ prompt: 'hi', ...fields(16, 1) }) })],
+      ['JSON', () => json(JSON.stringify({ prompt: 'hi', ...fields(16, 1) }))],
+    ])('seventeen fields, %s: 413', async (_, request) => {
+      await refused(() => send('POST', '/chat/', request()), 413, /too many fields/);
+    });
+
+    it.each<[string, () => RequestInit]>([
+      ['multipart', () => ({ body: form({ prompt: 'hi', extra0: 'x'.repeat(1025) }) })],
+      ['urlencoded', () => ({ body: new URLSearchParams({ prompt: 'hi', extra0: 'x'.repeat(1025) }) })],
+      ['JSON', () => json(JSON.stringify({ prompt: 'hi', extra0: 'x'.repeat(1025) }))],
+      ['JSON, not text', () => json(JSON.stringify({ prompt: 'hi', extra0: { a: ['x'.repeat(1020)] } }))],
+    ])('a field other than prompt over 1 KiB, %s: 413', async (_, request) => {
+      await refused(() => send('POST', '/chat/', request()), 413, /extra0 is larger than 1024 bytes/);
+    });
+
+    it('accepts a few small fields besides the prompt (a named button), and a preamble within the limit', async () => {
+      const body = form({ prompt: 'é'.repeat(MAX_PROMPT_CHARS), send: 'Send', ...fields(14, 1024) });
+      expect(outcome(await send('POST', '/chat/', { body }))).toEqual({ status: 200 });
+      expect(await lastPrompt()).toBe('é'.repeat(MAX_PROMPT_CHARS));
+      const { bytes, type } = await withPreamble(20_000);
+      expect(outcome(await send('POST', '/chat/', chunked(bytes, type)))).toEqual({ status: 200 });
+      expect(await lastPrompt()).toBe('hi');
+    });
+  });
+
 });

@@ -7,6 +7,12 @@ import type { IncomingMessage } from 'node:http';
  */
 export const MAX_JSON_DEPTH = 32;
 
+/** Fields a form body may have, prompt included; the same for multipart and urlencoded. */
+export const MAX_FORM_FIELDS = 16;
+
+/** What a field of POST /chat/ other than prompt may hold: room for a named button or a token, no more. */
+export const MAX_OTHER_FIELD_BYTES = 1024;
+
 /** A body-parser error (status and type, as the error filter reads them). */
 class BodyError extends Error {
   constructor(
