@@ -42,7 +42,7 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     ['a whitespace-only prompt', () => ({ body: form({ prompt: ' \n\t ' }) }), 400, /prompt must not be empty/],
     ['a JSON number', () => json('{"prompt": 42}'), 400, /prompt must be text/],
     ['a JSON list', () => json('{"prompt": ["a"]}'), 400, /prompt must be text/],
-    ['a JSON array body', () => json('["prompt"]'), 400, /prompt is required/],
+    ['a JSON array body', () => json('["prompt"]'), 400, /body must be a JSON object/],
     ['malformed JSON', () => json('{"prompt": '), 400, /not valid JSON/],
     ['a broken multipart body', () => ({ body: 'garbage', headers: { 'content-type': 'multipart/form-data; boundary=x' } }), 400, /Multipart/],
     ['a file part', () => ({ body: form({ prompt: new Blob(['hi']) }) }), 400, /File uploads are not accepted/],
@@ -211,6 +211,7 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
       ['a part with a numeric type', chat([user([{ type: 1, text: 'hi' }])]), /messages\.0\.parts\.0\.type must be a string/],
       ['the chat id a number', JSON.stringify({ id: 5, messages: [user([text('hi')])] }), /id must be a string/],
       ['an unknown trigger', chat([user([text('hi')])], { trigger: 'resume' }), /trigger must be one of/],
+      ['the body a list', JSON.stringify([user([text('hi')])]), /body must be a JSON object/],
     ])('%s: 400', async (_, body, message) => {
       await refused(() => send('POST', '/api/chat', json(body)), 400, message);
     });
@@ -312,6 +313,48 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
       const { bytes, type } = await withPreamble(20_000);
       expect(outcome(await send('POST', '/chat/', chunked(bytes, type)))).toEqual({ status: 200 });
       expect(await lastPrompt()).toBe('hi');
+    });
+  });
+
+  describe('bodies a route does not take', () => {
+    let id: string;
+    beforeAll(async () => {
+      id = await createConversation('target');
+    });
+
+    const routes: [string, string, () => string][] = [
+      ['POST /chat/', 'POST', () => '/chat/'],
+      ['POST /api/conversations', 'POST', () => '/api/conversations'],
+      ['PATCH /api/conversations/:id', 'PATCH', () => `/api/conversations/${id}`],
+      ['POST /api/conversations/:id/messages', 'POST', () => `/api/conversations/${id}/messages`],
+      ['POST /api/conversations/:id/regenerate', 'POST', () => `/api/conversations/${id}/regenerate`],
+      ['POST /api/chat', 'POST', () => '/api/chat'],
+    ];
+    const bodies: [string, () => RequestInit][] = [
+      ['text/plain', () => ({ body: '{"prompt":"hi","title":"t"}', headers: { 'content-type': 'text/plain' } })],
+      ['XML', () => ({ body: '<prompt>hi</prompt>', headers: { 'content-type': 'application/xml' } })],
+      ['no content type', () => ({ body: new TextEncoder().encode('prompt=hi') })],
+    ];
+    const cases = routes.flatMap(([route, method, path]) => bodies.map(([kind, body]) => [route, kind, method, path, body] as const));
+
+    it.each(cases)('%s with a %s body: 415', async (_route, _kind, method, path, body) => {
+      await refused(() => send(method, path(), body()), 415, /Unsupported content type/);
+    });
+
+    it.each(routes.filter(([route]) => route !== 'POST /chat/'))('%s with a multipart body: 415', async (_route, method, path) => {
+      await refused(() => send(method, path(), { body: form({ prompt: 'hi', title: 't' }) }), 415, /Unsupported content type/);
+    });
+
+    it.each(routes.filter(([route]) => !route.endsWith('/regenerate')))('%s with a JSON array: 400', async (_route, method, path) => {
+      await refused(() => send(method, path(), json('[{"prompt":"hi","title":"t"}]')), 400, /body must be a JSON object/);
+    });
+
+    it('still creates an untitled conversation from an empty POST, whatever its content type', async () => {
+      for (const init of [{}, { body: '', headers: { 'content-type': 'text/plain' } }, json('{}')]) {
+        const created = await send('POST', '/api/conversations', init);
+        expect(outcome(created)).toEqual({ status: 201 });
+        expect(parsed(created.text)).toMatchObject({ title: null });
+      }
     });
   });
 

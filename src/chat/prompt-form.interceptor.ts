@@ -12,6 +12,7 @@ import { type MulterModuleOptions, NoFilesInterceptor } from '@nestjs/platform-e
 import type { Request } from 'express';
 import type { Writable } from 'node:stream';
 import type { Observable } from 'rxjs';
+import { PARSES_MULTIPART } from '../common/body-type.interceptor.js';
 import { MAX_FORM_FIELDS, MAX_OTHER_FIELD_BYTES } from '../common/body-limits.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
@@ -24,6 +25,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
  */
 @Injectable()
 export class PromptFormInterceptor implements NestInterceptor {
+  static readonly [PARSES_MULTIPART] = true;
   private readonly multipart: NestInterceptor;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
