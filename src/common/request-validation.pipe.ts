@@ -1,8 +1,11 @@
 import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import { storableBody } from './storable-text.js';
 
 /**
  * ValidationPipe for bodies: no body at all counts as an empty object, so the client is told which
- * field is missing; a body that is not an object (a JSON array) is refused.
+ * field is missing; a body that is not an object (a JSON array) is refused. Every string in the
+ * body is made storable first (storableBody: no lone surrogates, no U+0000), so what is validated,
+ * stored and echoed is one and the same text.
  */
 export class RequestValidationPipe extends ValidationPipe {
   constructor(options: { forbidUnknownFields: boolean }) {
@@ -20,7 +23,7 @@ export class RequestValidationPipe extends ValidationPipe {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new BadRequestException('The request body must be a JSON object (or form fields), not a list or a single value');
     }
-    return super.transform(value, metadata);
+    return super.transform(storableBody(value), metadata);
   }
 }
 
