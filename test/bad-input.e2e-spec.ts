@@ -358,4 +358,25 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     });
   });
 
+  it('takes a conversation id in upper case on every route', async () => {
+    const id = await createConversation('shouting');
+    const upper = id.toUpperCase();
+    expect(upper).not.toBe(id);
+    const got = await send('GET', `/api/conversations/${upper}`);
+    expect(outcome(got)).toEqual({ status: 200 });
+    expect(parsed(got.text)).toMatchObject({ id, title: 'shouting' });
+    expect(outcome(await send('PATCH', `/api/conversations/${upper}`, json('{"title":"quiet"}')))).toEqual({ status: 200 });
+    expect(outcome(await send('POST', `/api/conversations/${upper}/messages`, json('{"prompt":"hi"}')))).toEqual({ status: 200 });
+    expect(outcome(await send('POST', `/api/conversations/${upper}/regenerate`))).toEqual({ status: 200 });
+    const messages = await send('GET', `/api/conversations/${upper}/messages`);
+    expect(outcome(messages)).toEqual({ status: 200 });
+    expect((parsed(messages.text) as { items: { conversationId: string }[] }).items).toEqual([
+      expect.objectContaining({ conversationId: id }),
+      expect.objectContaining({ conversationId: id }),
+    ]);
+    expect(parsed((await send('GET', `/api/conversations/${id}`)).text)).toMatchObject({ title: 'quiet' });
+    expect(outcome(await send('DELETE', `/api/conversations/${upper}`))).toEqual({ status: 204 });
+    expect((await send('GET', `/api/conversations/${id}`)).status).toBe(404);
+  });
+
 });

@@ -6,7 +6,6 @@ import {
   HttpCode,
   Inject,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -30,6 +29,7 @@ import { OwnerId } from '../access/caller.js';
 import { StartsAnswer } from '../access/client-throttler.guard.js';
 import { StreamSlots } from '../access/stream-slots.js';
 import { strictValidation } from '../common/request-validation.pipe.js';
+import { ConversationIdPipe } from '../common/uuid-param.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from './api-schemas.js';
 import { ChatService } from './chat.service.js';
@@ -42,7 +42,7 @@ import { DeltaFormat, FullFormat, type ReplyFormat } from './reply-formats.js';
 import { SameOriginGuard } from './same-origin.guard.js';
 import { sendReply } from './stream-response.js';
 
-const uuid = new ParseUUIDPipe();
+const uuid = new ConversationIdPipe();
 
 const STREAM_DESCRIPTION = [
   'Streams application/x-ndjson events, one JSON object per line:',
