@@ -379,4 +379,10 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     expect((await send('GET', `/api/conversations/${id}`)).status).toBe(404);
   });
 
+  it('refuses a message id past any id as the page boundary', async () => {
+    const id = await createConversation('paging');
+    await refused(() => send('GET', `/api/conversations/${id}/messages?before=99999999999999999999`), 400, /before must not be greater than 2147483647/);
+    expect(outcome(await send('GET', `/api/conversations/${id}/messages?before=2147483647`))).toEqual({ status: 200 });
+  });
+
 });
