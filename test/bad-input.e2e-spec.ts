@@ -385,4 +385,44 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     expect(outcome(await send('GET', `/api/conversations/${id}/messages?before=2147483647`))).toEqual({ status: 200 });
   });
 
+  it('refuses an Origin with this host and port but the other scheme', async () => {
+    const origin = running.url.replace(/^http:/, 'https:');
+    await refused(() => send('POST', '/chat/', { body: new URLSearchParams({ prompt: 'hi' }), headers: { origin } }), 403, /Origin https:.* is not this server/);
+    await refused(() => send('POST', '/api/conversations', { ...json('{}'), headers: { 'content-type': 'application/json', origin } }), 403, /Cross-site/);
+  });
+});
+
+describe('the same-origin check behind a proxy (TRUST_PROXY) takes the scheme from X-Forwarded-Proto', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let db: TestDatabase;
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    db = await testDatabase(dir.path, 'proxy');
+    running = await startApp({ DATABASE_URL: db.url, TRUST_PROXY: 'loopback' });
+  });
+
+  afterAll(async () => {
+    await running.close();
+    await db.drop();
+    dir.remove();
+  });
+
+  it.each<[string, number, Record<string, string>]>([
+    ['https Origin, X-Forwarded-Proto: https', 201, { 'x-forwarded-proto': 'https' }],
+    ['https Origin, no X-Forwarded-Proto', 403, {}],
+    ['http Origin, X-Forwarded-Proto: https', 403, { 'x-forwarded-proto': 'https', 'x-origin-scheme': 'http' }],
+    ['http Origin, X-Forwarded-Proto: http', 201, { 'x-forwarded-proto': 'http', 'x-origin-scheme': 'http' }],
+  ])('%s: %i', async (_, status, headers) => {
+    const { 'x-origin-scheme': scheme = 'https', ...forwarded } = headers;
+    const origin = running.url.replace(/^http:/, `${scheme}:`);
+    const response = await fetch(`${running.url}/api/conversations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin, ...forwarded },
+      body: '{}',
+    });
+    const text = await response.text();
+    expect({ status: response.status, text: response.status === status ? '' : text }).toEqual({ status, text: '' });
+  });
 });
