@@ -2,9 +2,11 @@ import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { accessMiddleware } from './access/access.middleware.js';
 import { AppModule } from './app.module.js';
+import { BodyTypeInterceptor } from './common/body-type.interceptor.js';
+import { MAX_FORM_FIELDS, verifyJsonBody } from './common/body-limits.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -27,9 +29,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.set('trust proxy', config.trustProxy);
   // Before every route and the page's files: Host check, then who the caller is (AUTH_MODE).
   app.use(accessMiddleware(config));
-  app.useBodyParser('json', { limit: config.maxBodyBytes });
-  app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false });
+  // Nest keeps `verify` out of the options type for its own rawBody option, which this app does not use.
+  app.useBodyParser('json', { limit: config.maxBodyBytes, verify: verifyJsonBody } as NestExpressBodyParserOptionsFor<'json'>);
+  app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: MAX_FORM_FIELDS });
   app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalInterceptors(new BodyTypeInterceptor());
   setUpApiDocs(app);
   app.enableShutdownHooks();
   return app;

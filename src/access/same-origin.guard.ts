@@ -22,19 +22,20 @@ export class SameOriginGuard implements CanActivate {
       throw new ForbiddenException('Cross-site requests are not accepted');
     }
     if (origin === undefined) return true;
-    if (!sameHost(origin, req.headers.host)) {
+    // req.protocol is X-Forwarded-Proto's when TRUST_PROXY trusts the proxy that sent the request.
+    if (!sameOrigin(origin, req.protocol, req.headers.host)) {
       throw new ForbiddenException(`Cross-site requests are not accepted: Origin ${origin} is not this server`);
     }
     return true;
   }
 }
 
-function sameHost(origin: string, host: string | undefined): boolean {
+/** Whether `origin` is scheme://host[:port] of this request: an https page is another origin than http on the same host. */
+function sameOrigin(origin: string, protocol: string, host: string | undefined): boolean {
   if (host === undefined) return false;
   try {
-    const from = new URL(origin);
-    // Parsed with the origin's scheme so that default ports compare equal (example.com vs example.com:80).
-    return new URL(`${from.protocol}//${host}`).host === from.host;
+    // Both parsed as URLs, so that default ports compare equal (example.com vs example.com:80).
+    return new URL(origin).origin === new URL(`${protocol}://${host}`).origin;
   } catch {
     return false; // "null" (sandboxed frames, file://) or garbage
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable } from 'rxjs';
+import { StorableChunks } from '../common/storable-text.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AgentError } from './agent-error.js';
 import { CHAT_MODEL, type ChatModel, type ConversationTurn, type TokenUsage } from './chat-model.js';
@@ -91,10 +92,11 @@ export class AgentService {
       call.abort();
     };
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(check, firstTokenTimeoutMs);
+    const text = new StorableChunks();
     try {
       for await (const chunk of this.model.streamText({ systemPrompt: this.config.systemPrompt, turns }, call.signal)) {
         if (call.signal.aborted) break;
-        progress = 'text' in chunk ? { text: progress.text + chunk.text, usage: progress.usage } : { text: progress.text, usage: chunk.usage };
+        progress = 'text' in chunk ? { text: progress.text + text.next(chunk.text), usage: progress.usage } : { text: progress.text, usage: chunk.usage };
         deadline = performance.now() + idleTimeoutMs;
         if (!started) {
           // The idle deadline may come before the first-token one the timer was set for.
@@ -112,6 +114,11 @@ export class AgentService {
     }
     // Models end quietly when their signal aborts, so a timeout shows up here.
     if (timedOut) throw timedOut;
+    const rest = text.end();
+    if (rest && !call.signal.aborted) {
+      progress = { text: progress.text + rest, usage: progress.usage };
+      emit(progress);
+    }
     return progress;
   }
 }

@@ -57,6 +57,7 @@ function bodyParserError(exception: unknown): ErrorBody | undefined {
   const messages: Record<string, string> = {
     'entity.too.large': `The request body is larger than the limit of ${String(error.limit)} bytes`,
     'entity.parse.failed': 'The request body is not valid JSON',
+    'entity.too.deep': `The request body is nested more than ${String(error.limit)} levels deep`,
     'encoding.unsupported': 'The request body has an unsupported character encoding',
     'charset.unsupported': 'The request body has an unsupported charset',
     'request.aborted': 'The request was aborted before its body arrived',

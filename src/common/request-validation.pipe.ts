@@ -1,8 +1,11 @@
-import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import { storableBody } from './storable-text.js';
 
 /**
- * ValidationPipe that treats a missing or non-object body as empty, so a request without a
- * usable body is told which field is missing rather than that validation itself failed.
+ * ValidationPipe for bodies: no body at all counts as an empty object, so the client is told which
+ * field is missing; a body that is not an object (a JSON array) is refused. Every string in the
+ * body is made storable first (storableBody: no lone surrogates, no U+0000), so what is validated,
+ * stored and echoed is one and the same text.
  */
 export class RequestValidationPipe extends ValidationPipe {
   constructor(options: { forbidUnknownFields: boolean }) {
@@ -15,8 +18,12 @@ export class RequestValidationPipe extends ValidationPipe {
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const isPlainObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-    return super.transform(metadata.type === 'body' && !isPlainObject ? {} : value, metadata);
+    if (metadata.type !== 'body') return super.transform(value, metadata);
+    if (value === undefined) return super.transform({}, metadata);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new BadRequestException('The request body must be a JSON object (or form fields), not a list or a single value');
+    }
+    return super.transform(storableBody(value), metadata);
   }
 }
 

@@ -6,7 +6,6 @@ import {
   HttpCode,
   Inject,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -28,6 +27,7 @@ import type { Response } from 'express';
 import { OwnerId } from '../access/caller.js';
 import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { strictValidation } from '../common/request-validation.pipe.js';
+import { ConversationIdPipe } from '../common/uuid-param.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from '../contract/api-schemas.js';
 import { ChatService } from '../chat/chat.service.js';
@@ -43,7 +43,7 @@ import { DeltaFormat } from './delta-format.js';
 import { SameOriginGuard } from '../access/same-origin.guard.js';
 import { sendAnswer } from '../streaming/stream-response.js';
 
-const uuid = new ParseUUIDPipe();
+const uuid = new ConversationIdPipe();
 
 const STREAM_DESCRIPTION = [
   'Streams application/x-ndjson events, one JSON object per line:',

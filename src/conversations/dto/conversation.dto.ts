@@ -44,6 +44,8 @@ export class ListMessagesQuery {
 
   @ApiPropertyOptional({ description: 'Return messages older than this message id (nextBefore from the previous page).' })
   @IsOptional()
+  // Message ids are PostgreSQL integers: a larger number is no id, and failed the query with a 500.
+  @Max(2_147_483_647)
   @Min(1)
   @IsInt()
   @Type(() => Number)
