@@ -28,6 +28,7 @@ export const api = {
   create: () => fetch('/api/conversations', send('POST', {})).then((r) => json<ConversationJson>(r)),
   rename: (id: string, title: string) => fetch(`/api/conversations/${id}`, send('PATCH', { title })).then((r) => json<ConversationJson>(r)),
   remove: (id: string) => fetch(`/api/conversations/${id}`, send('DELETE')).then((r) => json<void>(r)),
+  stop: (id: string) => fetch(`/api/conversations/${id}/stop`, send('POST')).then((r) => json<void>(r)),
   messages: (id: string, before?: number) =>
     fetch(`/api/conversations/${id}/messages?limit=100${before ? `&before=${before}` : ''}`).then((r) =>
       json<MessagePageJson>(r),

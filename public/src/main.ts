@@ -201,6 +201,8 @@ async function answer(path: string, body: unknown): Promise<void> {
       }
     } else if (event.type === 'done') {
       if (answerElement) fill(answerElement, { role: 'model', content: text, status: event.message.status, error: null });
+    } else if (event.stopped) {
+      if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'interrupted', error: null });
     } else {
       if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'error', error: event.message });
       showError(event.message, () => void regenerate());
@@ -285,7 +287,11 @@ input.addEventListener('keydown', (event) => {
     void sendPrompt();
   }
 });
-stopButton.addEventListener('click', () => running?.abort());
+// The answer runs on the server whether or not this page listens: Stop asks the server to end it,
+// and the stream then ends with a `stopped` event.
+stopButton.addEventListener('click', () => {
+  if (currentId && running) void api.stop(currentId).catch(() => running?.abort());
+});
 newChatButton.addEventListener('click', () => void openConversation(null, true));
 olderButton.addEventListener('click', () => void loadOlder());
 window.addEventListener('popstate', () => void openConversation(new URLSearchParams(location.search).get('c'), false));

@@ -1,5 +1,5 @@
-import { BadRequestException, Body, Controller, Inject, Post, Res, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { defer, switchMap } from 'rxjs';
 import { OwnerId } from '../access/caller.js';
@@ -46,9 +46,31 @@ export class AiSdkController {
     }
     // Inside the stream, so a failed ownership lookup is answered like any storage failure.
     const events = defer(() => this.chat.conversationForChatId(body.id, ownerId)).pipe(
-      switchMap((conversationId) => this.chat.startAnswer(ownerId, conversationId, source, { createConversation: true }).events()),
+      switchMap((conversationId) => this.chat.startAnswer(ownerId, conversationId, source, { createConversation: true, resumable: true }).events()),
     );
     sendAnswer(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
+  }
+
+  @Get(':id/stream')
+  @ApiOperation({
+    summary: "Reattach to the chat's running answer (DefaultChatTransport.reconnectToStream, useChat({ resume: true }))",
+    description: 'The running answer as a UI message stream from its beginning (start with the same messageId, text-start, the text so far, then the live parts). 204 when nothing is running for the caller in that chat, unknown or foreign chats included.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
+  @ApiNoContentResponse({ description: 'Nothing to resume' })
+  async resume(@OwnerId() ownerId: string, @Param('id') chatId: string, @Res() res: Response): Promise<void> {
+    const run = this.chat.runningAnswer(ownerId, await this.chat.conversationForChatId(chatId, ownerId));
+    if (!run) return void res.status(204).end();
+    sendAnswer(run.events(), new UiMessageStreamFormat(), res, this.config.keepAliveMs);
+  }
+
+  @Delete(':id/stream')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Stop the chat's running answer", description: 'Stores the text so far as `interrupted`; 204 whether or not something was running.' })
+  @ApiNoContentResponse()
+  async stop(@OwnerId() ownerId: string, @Param('id') chatId: string): Promise<void> {
+    await this.chat.stopAnswer(ownerId, await this.chat.conversationForChatId(chatId, ownerId));
   }
 }
 

@@ -30,7 +30,8 @@ export class UiMessageStreamFormat implements AnswerStreamFormat {
       case 'done':
         return [sse({ type: 'text-end', id: this.textId }), sse({ type: 'finish' })];
       case 'error':
-        return [sse({ type: 'text-end', id: this.textId }), sse({ type: 'error', errorText: event.message })];
+        // A stop is the protocol's abort (what the client's own stop button gives), not a failure.
+        return [sse({ type: 'text-end', id: this.textId }), sse(event.stopped ? { type: 'abort' } : { type: 'error', errorText: event.message })];
     }
   }
 }

@@ -12,8 +12,9 @@ function run(conversationId: string, ownerId: string, endless: boolean): AnswerR
     context: () => Promise.resolve([]),
     answer: () => (endless ? NEVER : of({ text: 'done', usage: null })),
     store: (r) => Promise.resolve(r.answer),
+    checkpoint: () => Promise.resolve(),
   };
-  return new AnswerRun(conversationId, ownerId, steps, { debounceMs: 0, whenAbandoned: 'continue' });
+  return new AnswerRun(conversationId, ownerId, steps, { debounceMs: 0, whenAbandoned: 'continue', maxDurationMs: 0, checkpointMs: 0 });
 }
 
 describe('AnswerRunRegistry', () => {

@@ -37,6 +37,7 @@ class ManualSteps implements AnswerRunSteps {
   modelCalls = 0;
   modelAborted = false;
   readonly stored: AnswerOutcome[] = [];
+  readonly checkpoints: string[] = [];
 
   reserve(): Promise<ReservedAnswer> {
     return this.reserving.promise;
@@ -62,6 +63,11 @@ class ManualSteps implements AnswerRunSteps {
     });
   }
 
+  checkpoint(_reserved: ReservedAnswer, text: string): Promise<void> {
+    this.checkpoints.push(text);
+    return Promise.resolve();
+  }
+
   async store(reserved: ReservedAnswer, outcome: AnswerOutcome): Promise<MessageEntity> {
     this.stored.push(outcome);
     await this.storing.promise;
@@ -69,7 +75,7 @@ class ManualSteps implements AnswerRunSteps {
   }
 }
 
-const ABORT: AnswerRunOptions = { debounceMs: 0, whenAbandoned: 'abort' };
+const ABORT: AnswerRunOptions = { debounceMs: 0, whenAbandoned: 'abort', maxDurationMs: 0, checkpointMs: 0 };
 
 function startRun(options: AnswerRunOptions = ABORT) {
   const steps = new ManualSteps();
@@ -300,7 +306,7 @@ describe('AnswerRun', () => {
   });
 
   it.each<AnswerRunState>(['starting', 'streaming'])('with whenAbandoned: continue, runs to its end after the last subscriber left while %s', async (state) => {
-    const { steps, run, subscription } = await bringTo(state === 'starting' ? 'reading' : 'streaming', { debounceMs: 0, whenAbandoned: 'continue' });
+    const { steps, run, subscription } = await bringTo(state === 'starting' ? 'reading' : 'streaming', { ...ABORT, whenAbandoned: 'continue' });
     subscription.unsubscribe();
     if (state === 'starting') {
       steps.reading.resolve([]);
@@ -313,6 +319,42 @@ describe('AnswerRun', () => {
     await run.settled;
     expect(steps.modelAborted).toBe(false);
     expect(steps.stored.map((o) => [o.status, o.content])).toEqual([['complete', 'Hello, unheard']]);
+  });
+
+  it('stops when asked: the model call is aborted, the text so far stored interrupted, and the subscribers told it was stopped', async () => {
+    const { steps, run, events } = await bringTo('streaming');
+    const stopped = run.stop('stopped');
+    expect(steps.modelAborted).toBe(true);
+    steps.storing.resolve();
+    await stopped;
+    expect(steps.stored).toEqual([{ status: 'interrupted', error: 'The answer was stopped.', content: 'Hello', usage: null }]);
+    expect(events.at(-1)).toMatchObject({ type: 'error', message: 'The answer was stopped.', stopped: true });
+  });
+
+  it('stops itself once it has run for maxDurationMs', async () => {
+    const { steps, run, events } = await bringTo('streaming', { ...ABORT, maxDurationMs: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(steps.modelAborted).toBe(true);
+    steps.storing.resolve();
+    await run.settled;
+    expect(steps.stored).toEqual([{ status: 'interrupted', error: expect.stringMatching(/ANSWER_MAX_DURATION_MS/), content: 'Hello', usage: null }]);
+    expect(events.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/longer than/) });
+  });
+
+  it('checkpoints the text so far at most once per checkpointMs while it streams, never after the end', async () => {
+    const { steps, run } = await bringTo('streaming', { ...ABORT, checkpointMs: 20 });
+    steps.model.next({ text: 'Hello again', usage: null }); // within the first interval: no checkpoint
+    expect(steps.checkpoints).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    steps.model.next({ text: 'Hello again and', usage: null });
+    steps.model.next({ text: 'Hello again and again', usage: null }); // within the next interval
+    await flush();
+    expect(steps.checkpoints).toEqual(['Hello again and']);
+    steps.model.complete();
+    steps.storing.resolve();
+    await run.settled;
+    expect(steps.checkpoints).toEqual(['Hello again and']);
+    expect(steps.stored.map((o) => o.content)).toEqual(['Hello again and again']);
   });
 
   describe('a storage failure', () => {

@@ -15,8 +15,11 @@ export type AnswerEvent =
   | { readonly type: 'text'; readonly text: string }
   /** The answer as stored. */
   | { readonly type: 'done'; readonly answer: MessageEntity }
-  /** The answer ended early or failed; what arrived is stored with status `error` or `interrupted`. */
-  | { readonly type: 'error'; readonly message: string; readonly answer: MessageEntity };
+  /**
+   * The answer ended early or failed; what arrived is stored with status `error` or
+   * `interrupted`. `stopped`: someone asked for it to stop (formats may say so in their own way).
+   */
+  | { readonly type: 'error'; readonly message: string; readonly answer: MessageEntity; readonly stopped?: true };
 
 /**
  * `starting`: storing the prompt, reserving the answer's row, reading the context.
@@ -32,14 +35,25 @@ const TRANSITIONS: Readonly<Record<AnswerRunState, readonly AnswerRunState[]>> =
   done: [],
 };
 
-/** Why a run is ended before the model is done. */
-export type StopReason = 'abandoned' | 'shutdown';
+/**
+ * Why a run is ended before the model is done: its last subscriber left (with
+ * `whenAbandoned: abort`), the server is shutting down, someone asked (a stop route), or it ran
+ * past `maxDurationMs`.
+ */
+export type StopReason = 'abandoned' | 'shutdown' | 'stopped' | 'timeout';
 
-const STOP_MESSAGES: Readonly<Record<StopReason, string | null>> = {
-  // Nobody is left to tell; the row says `interrupted` with no further reason.
-  abandoned: null,
-  shutdown: 'The server is shutting down; the answer so far is saved. Try again in a moment.',
-};
+function stopMessage(reason: StopReason, options: AnswerRunOptions): string | null {
+  switch (reason) {
+    case 'abandoned':
+      return null; // nobody is left to tell; the row says `interrupted` with no further reason
+    case 'shutdown':
+      return 'The server is shutting down; the answer so far is saved. Try again in a moment.';
+    case 'stopped':
+      return 'The answer was stopped.';
+    case 'timeout':
+      return `The answer took longer than ${Math.round(options.maxDurationMs / 1000)} s (ANSWER_MAX_DURATION_MS) and was stopped; what arrived is saved.`;
+  }
+}
 
 /** The prompt and the answer's row, once stored, and what a completed answer replaces. */
 export interface ReservedAnswer {
@@ -59,6 +73,8 @@ export interface AnswerRunSteps {
   /** Cold: subscribing calls the model, unsubscribing aborts it. Fails with an AgentError. */
   answer(context: readonly ConversationTurn[]): Observable<AnswerProgress>;
   store(reserved: ReservedAnswer, outcome: AnswerOutcome): Promise<MessageEntity>;
+  /** Saves the text so far while the answer streams, so a crash loses at most one interval. */
+  checkpoint(reserved: ReservedAnswer, text: string): Promise<void>;
 }
 
 export interface AnswerRunOptions {
@@ -66,9 +82,15 @@ export interface AnswerRunOptions {
   readonly debounceMs: number;
   /** When the last subscriber leaves before the end: `abort` stops the model and stores what arrived. */
   readonly whenAbandoned: 'abort' | 'continue';
+  /** A run still going this long after it started is stopped (0: never). */
+  readonly maxDurationMs: number;
+  /** While streaming, the text so far is checkpointed at most this often (0: never), on arriving text only. */
+  readonly checkpointMs: number;
 }
 
-type Ending = { readonly status: 'complete' } | { readonly status: 'error' | 'interrupted'; readonly message: string | null };
+type Ending =
+  | { readonly status: 'complete' }
+  | { readonly status: 'error' | 'interrupted'; readonly message: string | null; readonly stopped?: true };
 
 /**
  * One answer, from the reserved row to the stored outcome, independent of who is listening.
@@ -90,6 +112,9 @@ export class AnswerRun {
   private refusal: { readonly error: unknown } | undefined;
   private ending: Ending | undefined;
   private lastEvent: AnswerEvent | undefined;
+  private deadline: ReturnType<typeof setTimeout> | undefined;
+  private lastCheckpointAt = 0;
+  private checkpointing = false;
   private markSettled!: () => void;
   readonly settled = new Promise<void>((resolve) => (this.markSettled = resolve));
 
@@ -124,6 +149,10 @@ export class AnswerRun {
 
   /** Begins the work; returns the run. */
   start(): this {
+    if (this.options.maxDurationMs > 0) {
+      this.deadline = setTimeout(() => void this.stop('timeout'), this.options.maxDurationMs);
+      this.deadline.unref();
+    }
     void this.begin();
     return this;
   }
@@ -162,7 +191,7 @@ export class AnswerRun {
         break;
       case 'streaming':
         this.model?.unsubscribe();
-        this.finish({ status: 'interrupted', message: STOP_MESSAGES[reason] });
+        this.finish(this.stopEnding(reason));
         break;
       case 'finishing':
       case 'done':
@@ -171,11 +200,16 @@ export class AnswerRun {
     return this.settled;
   }
 
+  private stopEnding(reason: StopReason): Ending {
+    return { status: 'interrupted', message: stopMessage(reason, this.options), ...(reason === 'stopped' && { stopped: true as const }) };
+  }
+
   private async begin(): Promise<void> {
     let reserved: ReservedAnswer;
     try {
       reserved = await this.steps.reserve();
     } catch (error) {
+      clearTimeout(this.deadline);
       this.refusal = { error };
       this.moveTo('done');
       this.live.error(error);
@@ -184,7 +218,7 @@ export class AnswerRun {
     }
     this.reservedAnswer = reserved;
     this.emit({ type: 'start', prompt: reserved.prompt, answer: reserved.answer });
-    if (this.stopRequest) return this.finish({ status: 'interrupted', message: STOP_MESSAGES[this.stopRequest] });
+    if (this.stopRequest) return this.finish(this.stopEnding(this.stopRequest));
 
     let context: readonly ConversationTurn[];
     try {
@@ -193,13 +227,16 @@ export class AnswerRun {
       AnswerRun.logger.error(`Could not read the context of an answer: ${String(error)}`);
       return this.finish({ status: 'error', message: 'The answer could not be started.' });
     }
-    if (this.stopRequest) return this.finish({ status: 'interrupted', message: STOP_MESSAGES[this.stopRequest] });
+    if (this.stopRequest) return this.finish(this.stopEnding(this.stopRequest));
 
     this.moveTo('streaming');
     this.model = this.steps
       .answer(context)
       .pipe(
-        tap((progress) => (this.progress = progress)),
+        tap((progress) => {
+          this.progress = progress;
+          this.checkpointIfDue();
+        }),
         // Only new text is worth an event: the usage report after the last token carries none.
         distinctUntilChanged((a, b) => a.text === b.text),
         throttleLatest(this.options.debounceMs),
@@ -214,8 +251,24 @@ export class AnswerRun {
       });
   }
 
+  /** Saves the text so far if an interval has passed and no save is under way; a failed save waits for the next. */
+  private checkpointIfDue(): void {
+    const every = this.options.checkpointMs;
+    if (every <= 0 || this.checkpointing || !this.progress.text) return;
+    const now = performance.now();
+    if (this.lastCheckpointAt === 0) this.lastCheckpointAt = now; // the first interval starts with the first text
+    if (now - this.lastCheckpointAt < every) return;
+    this.lastCheckpointAt = now;
+    this.checkpointing = true;
+    this.steps
+      .checkpoint(this.reservedAnswer!, this.progress.text)
+      .catch((error: unknown) => AnswerRun.logger.warn(`Could not checkpoint an answer: ${String(error)}`))
+      .finally(() => (this.checkpointing = false));
+  }
+
   /** Stores the outcome with the text so far, tells the subscribers, and ends the run. */
   private finish(ending: Ending): void {
+    clearTimeout(this.deadline);
     this.moveTo('finishing');
     this.ending = ending;
     const reserved = this.reservedAnswer!;
@@ -231,7 +284,7 @@ export class AnswerRun {
         (stored): AnswerEvent =>
           ending.status === 'complete'
             ? { type: 'done', answer: stored }
-            : { type: 'error', message: ending.message ?? 'The answer was stopped.', answer: stored },
+            : { type: 'error', message: ending.message ?? 'The answer was stopped.', answer: stored, ...(ending.stopped && { stopped: true as const }) },
         (storeError: unknown): AnswerEvent => {
           AnswerRun.logger.error(`Could not store an answer: ${String(storeError)}`);
           this.ending = { status: 'error', message: 'The answer could not be saved.' };

@@ -25,6 +25,11 @@ export type AnswerSource = { readonly prompt: string } | { readonly regenerate: 
 export interface AnswerOptions {
   /** Create the conversation if it does not exist (the seed's default one, AI SDK chat ids) instead of a 404. */
   readonly createConversation?: boolean;
+  /**
+   * Whether a client can come back to the answer (resume, stop): then it runs on without its
+   * client unless ANSWER_ON_DISCONNECT=abort. The seed's page cannot, so its answers stop.
+   */
+  readonly resumable?: boolean;
 }
 
 const NOTHING_TO_REGENERATE = 'There is no prompt to regenerate an answer for';
@@ -52,10 +57,22 @@ export class ChatService implements BeforeApplicationShutdown {
     if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
     const run = new AnswerRun(conversationId, ownerId, this.stepsFor(ownerId, conversationId, source, options), {
       debounceMs: this.config.chatDebounceMs,
-      whenAbandoned: 'abort',
+      whenAbandoned: options.resumable && this.config.answerOnDisconnect === 'continue' ? 'continue' : 'abort',
+      maxDurationMs: this.config.answerMaxDurationMs,
+      checkpointMs: this.config.answerCheckpointMs,
     });
     this.runs.add(run);
     return run.start();
+  }
+
+  /** The answer running in the owner's conversation, if any (another owner's is as absent as none). */
+  runningAnswer(ownerId: string, conversationId: string): AnswerRun | undefined {
+    return this.runs.find(conversationId, ownerId);
+  }
+
+  /** Stops the answer running in the owner's conversation, if any; resolves once its text so far is stored. */
+  async stopAnswer(ownerId: string, conversationId: string): Promise<void> {
+    await this.runs.find(conversationId, ownerId)?.stop('stopped');
   }
 
   /** The caller's conversation an AI SDK chat id names (see conversationIdFor). */
@@ -99,6 +116,7 @@ export class ChatService implements BeforeApplicationShutdown {
       answer: (context) => this.agent.answer(context),
       // A failed regeneration keeps the answers it was meant to replace.
       store: ({ answer, replaces }, outcome) => this.messages.finishAnswer(answer, outcome, outcome.status === 'complete' ? replaces : []),
+      checkpoint: ({ answer }, text) => this.messages.checkpoint(answer.id, text),
     };
   }
 

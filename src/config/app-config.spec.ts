@@ -54,6 +54,14 @@ describe('loadConfig', () => {
     expect(loadConfig({}, cwd).corsOrigins).toEqual([]);
   });
 
+  it('reads what answers do without their client: ANSWER_ON_DISCONNECT, ANSWER_MAX_DURATION_MS, ANSWER_CHECKPOINT_MS', () => {
+    expect(loadConfig({}, cwd)).toMatchObject({ answerOnDisconnect: 'continue', answerMaxDurationMs: 600_000, answerCheckpointMs: 1000 });
+    expect(
+      loadConfig({ ANSWER_ON_DISCONNECT: 'ABORT', ANSWER_MAX_DURATION_MS: '5000', ANSWER_CHECKPOINT_MS: '0' }, cwd),
+    ).toMatchObject({ answerOnDisconnect: 'abort', answerMaxDurationMs: 5000, answerCheckpointMs: 0 });
+    expect(() => loadConfig({ ANSWER_ON_DISCONNECT: 'later' }, cwd)).toThrow(/ANSWER_ON_DISCONNECT must be continue or abort/);
+  });
+
   it('keeps SYSTEM_PROMPT as given', () => {
     expect(loadConfig({ SYSTEM_PROMPT: 'Be brief.' }, cwd).systemPrompt).toBe('Be brief.');
   });

@@ -30,6 +30,12 @@ export interface AppConfig {
   readonly upstream: { readonly firstTokenTimeoutMs: number; readonly idleTimeoutMs: number; readonly retries: number };
   /** An empty line goes out on a stream that has been quiet this long, so idle-timing proxies keep it open. */
   readonly keepAliveMs: number;
+  /** Answers on the REST and AI SDK routes whose client goes away: run on (`continue`) or stop (`abort`). */
+  readonly answerOnDisconnect: 'continue' | 'abort';
+  /** No answer runs longer than this. */
+  readonly answerMaxDurationMs: number;
+  /** How often a streaming answer's text so far is saved (0: only at its end). */
+  readonly answerCheckpointMs: number;
   /** PostgreSQL: how often an instance looks for answers left `streaming` by instances that died. */
   readonly recoverySweepMs: number;
   /** Origins (scheme://host[:port]) allowed to call the API from a browser; empty: same origin only. */
@@ -137,6 +143,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     });
   const keepAliveMs = integer('KEEPALIVE_INTERVAL_MS', 15_000, 10, 3_600_000);
   const recoverySweepMs = integer('RECOVERY_SWEEP_INTERVAL_MS', 30_000, 500, 3_600_000);
+  const answerOnDisconnect = (value('ANSWER_ON_DISCONNECT') ?? 'continue').toLowerCase();
+  if (answerOnDisconnect !== 'continue' && answerOnDisconnect !== 'abort') {
+    problems.push(`ANSWER_ON_DISCONNECT must be continue or abort (got ${JSON.stringify(answerOnDisconnect)})`);
+  }
+  const answerMaxDurationMs = integer('ANSWER_MAX_DURATION_MS', 600_000, 1_000, 86_400_000);
+  const answerCheckpointMs = integer('ANSWER_CHECKPOINT_MS', 1_000, 0, 3_600_000);
 
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
@@ -203,6 +215,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowRemoteImages,
     upstream,
     keepAliveMs,
+    answerOnDisconnect: answerOnDisconnect === 'abort' ? 'abort' : 'continue',
+    answerMaxDurationMs,
+    answerCheckpointMs,
     recoverySweepMs,
     corsOrigins,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,

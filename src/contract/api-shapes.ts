@@ -72,7 +72,8 @@ export type DeltaEvent =
   | { readonly type: 'delta'; readonly text: string }
   /** The stored answer without its text (the deltas carried it). */
   | { readonly type: 'done'; readonly message: Omit<MessageJson, 'content'>; readonly usage: UsageJson | null }
-  | { readonly type: 'error'; readonly message: string; readonly messageId: number };
+  /** `stopped`: ended by a stop request, not by a failure. */
+  | { readonly type: 'error'; readonly message: string; readonly messageId: number; readonly stopped?: true };
 
 /** One line of the seed format (text/plain ndjson), as the original example's page renders it. */
 export interface SeedLine {

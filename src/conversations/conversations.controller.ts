@@ -121,6 +121,36 @@ export class ConversationsController {
     return { items: page.items.map(messageJson), nextBefore: page.nextBefore };
   }
 
+  @Get(':id/stream')
+  @ApiOperation({
+    summary: 'Reattach to the answer running in the conversation',
+    description:
+      'The running answer as a delta stream from its beginning: `start`, one `delta` with all the text so far, then the live deltas and `done` or `error`. Any number of readers at once. 204 when no answer is running.',
+  })
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
+  @ApiNoContentResponse({ description: 'No answer is running in this conversation' })
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  async resume(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Res() res: Response): Promise<void> {
+    await this.conversations.get(id, ownerId);
+    const run = this.chat.runningAnswer(ownerId, id);
+    if (!run) return void res.status(204).end();
+    sendAnswer(run.events(), new DeltaFormat(), res, this.config.keepAliveMs);
+  }
+
+  @Post(':id/stop')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Stop the answer running in the conversation',
+    description: 'Aborts the model call and stores the text so far as `interrupted`; every reader sees its stream end. Answers once it is stored; 204 whether or not an answer was running.',
+  })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorSchema })
+  async stop(@OwnerId() ownerId: string, @Param('id', uuid) id: string): Promise<void> {
+    await this.conversations.get(id, ownerId);
+    await this.chat.stopAnswer(ownerId, id);
+  }
+
   @Post(':id/messages')
   @AnswerRoute()
   @ApiOperation({ summary: 'Ask in a conversation; streams the answer', description: STREAM_DESCRIPTION })
@@ -135,7 +165,7 @@ export class ConversationsController {
     @Res() res: Response,
   ): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    sendAnswer(this.chat.startAnswer(ownerId, id, { prompt: body.prompt }).events(), formatFor(query), res, this.config.keepAliveMs);
+    sendAnswer(this.chat.startAnswer(ownerId, id, { prompt: body.prompt }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 
   @Post(':id/regenerate')
@@ -145,7 +175,7 @@ export class ConversationsController {
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
   regenerate(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Query() query: AnswerFormatQuery, @Res() res: Response): void {
-    sendAnswer(this.chat.startAnswer(ownerId, id, { regenerate: true }).events(), formatFor(query), res, this.config.keepAliveMs);
+    sendAnswer(this.chat.startAnswer(ownerId, id, { regenerate: true }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 }
 

@@ -1,7 +1,9 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { ConversationRepository, type ConversationPage, InvalidCursorError } from '../persistence/conversation.repository.js';
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
+import { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type MessagePage } from '../persistence/message.repository.js';
+import { AnswerRunRegistry } from '../chat/answer-run.registry.js';
 
 /** An owner's conversations and their stored messages, with 404s for ids that are not the owner's. */
 @Injectable()
@@ -9,6 +11,7 @@ export class ConversationsService {
   constructor(
     private readonly conversations: ConversationRepository,
     private readonly messages: MessageRepository,
+    private readonly runs: AnswerRunRegistry,
   ) {}
 
   create(ownerId: string, title?: string): Promise<ConversationEntity> {
@@ -36,9 +39,14 @@ export class ConversationsService {
     if (!(await this.conversations.delete(id, ownerId))) notFound(id);
   }
 
+  /** A page of messages; an answer still running in this process shows all its text so far, not its last checkpoint. */
   async messagePage(id: string, ownerId: string, limit: number, before?: number): Promise<MessagePage> {
     await this.get(id, ownerId);
-    return this.messages.page(id, limit, before);
+    const page = await this.messages.page(id, limit, before);
+    const run = this.runs.find(id, ownerId);
+    const live = run?.reserved?.answer.id;
+    if (live === undefined) return page;
+    return { ...page, items: page.items.map((m) => (m.id === live && m.status === 'streaming' ? Object.assign(new MessageEntity(), m, { content: run!.text }) : m)) };
   }
 }
 

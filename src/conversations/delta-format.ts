@@ -31,7 +31,7 @@ export class DeltaFormat implements AnswerStreamFormat {
         return chunk({ type: 'done', message, usage: usageJson(event.answer) });
       }
       case 'error':
-        return chunk({ type: 'error', message: event.message, messageId: event.answer.id });
+        return chunk({ type: 'error', message: event.message, messageId: event.answer.id, ...(event.stopped && { stopped: true as const }) });
     }
   }
 }

@@ -114,6 +114,13 @@ export class MessageRepository {
     });
   }
 
+  /** Saves a streaming answer's text so far (nothing once it has finished). */
+  async checkpoint(answerId: number, content: string): Promise<void> {
+    await this.sql.transaction(async (manager) => {
+      await this.sql.execute(`UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'`, [content, answerId], manager);
+    });
+  }
+
   /**
    * Up to `limit` messages before `beforeId` that the model may see (finished, with text),
    * newest first, along the (conversation_id, id) index: one page of an answer's context.
