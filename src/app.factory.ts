@@ -5,9 +5,7 @@ import helmet from 'helmet';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { accessMiddleware } from './access/access.middleware.js';
 import { AppModule } from './app.module.js';
-import { BodyTypeInterceptor } from './common/body-type.interceptor.js';
 import { MAX_FORM_FIELDS, verifyJsonBody } from './common/body-limits.js';
-import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
 export interface CreateAppOptions {
@@ -32,8 +30,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Nest keeps `verify` out of the options type for its own rawBody option, which this app does not use.
   app.useBodyParser('json', { limit: config.maxBodyBytes, verify: verifyJsonBody } as NestExpressBodyParserOptionsFor<'json'>);
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: MAX_FORM_FIELDS });
-  app.useGlobalFilters(new HttpErrorFilter());
-  app.useGlobalInterceptors(new BodyTypeInterceptor());
   setUpApiDocs(app);
   app.enableShutdownHooks();
   return app;

@@ -1,8 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessModule } from './access/access.module.js';
 import { AiSdkModule } from './ai-sdk/ai-sdk.module.js';
 import { ChatModule } from './chat/chat.module.js';
+import { BodyTypeInterceptor } from './common/body-type.interceptor.js';
+import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
@@ -26,6 +29,11 @@ export class AppModule {
         AiSdkModule,
         HealthModule,
         StaticModule,
+      ],
+      providers: [
+        // Global enhancers through DI: every route's errors become JSON, and no route takes a body no parser read.
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: BodyTypeInterceptor },
       ],
     };
   }

@@ -228,6 +228,19 @@ describe('answer runs', () => {
     expect(rows.at(-1)!.status).toBe('interrupted');
   });
 
+  it('counts an answer running in the background against MAX_STREAMS_PER_CLIENT until it is stored', async () => {
+    await e2e.start({ MAX_STREAMS_PER_CLIENT: '1' });
+    const id = await newConversation();
+    (await startAnswer(id)).leave();
+    const refused = await fetch(`${e2e.url}/api/conversations/${id}/messages`, json({ prompt: 'another' }));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    await waitForMessages(e2e.db, (r) => r.at(-1)?.status === 'complete', 5000);
+    const accepted = await fetch(`${e2e.url}/api/conversations/${id}/messages`, json({ prompt: 'now' }));
+    expect(accepted.status).toBe(200);
+    await accepted.text();
+  });
+
   it('caps an answer at ANSWER_MAX_DURATION_MS, keeping what arrived', async () => {
     await e2e.start({ ANSWER_MAX_DURATION_MS: '1000' });
     e2e.fake.enqueue({ tokens: wordTokens(100), tokenDelayMs: 50 });

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppConfig } from '../config/app-config.js';
-import { errorBody } from '../common/http-error.filter.js';
+import { RetryLaterException, sendError } from '../common/http-error.filter.js';
 import { ApiTokens } from './api-tokens.js';
 import { type Caller, LOCAL_OWNER } from './caller.js';
 import { RATE_WINDOW_MS, RateWindow, tooManyMessage } from './rate-window.js';
@@ -29,13 +29,14 @@ export function accessMiddleware(config: AppConfig): RequestHandler {
   const requests = config.rateLimits.requestsPerMinute > 0 ? new RateWindow(config.rateLimits.requestsPerMinute, RATE_WINDOW_MS) : undefined;
 
   const send = (res: Response, status: number, message: string, headers: Record<string, string> = {}) => {
-    res.status(status).set(headers).json(errorBody(new HttpException(message, status)));
+    res.set(headers);
+    sendError(res, new HttpException(message, status));
   };
   /** Counts the request; false when it is over the limit and has been answered with a 429. */
   const admit = (res: Response, clientKey: string): boolean => {
     const hit = requests?.hit(clientKey);
     if (!hit || hit.admitted) return true;
-    send(res, 429, tooManyMessage('requests', requests!.limit, hit.retryAfterSeconds), { 'Retry-After': String(hit.retryAfterSeconds) });
+    sendError(res, new RetryLaterException(tooManyMessage('requests', requests!.limit, hit.retryAfterSeconds), hit.retryAfterSeconds));
     return false;
   };
   const pass = (req: Request, res: Response, next: NextFunction, caller: Caller) => {

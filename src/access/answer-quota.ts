@@ -1,4 +1,5 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { RetryLaterException } from '../common/http-error.filter.js';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { RATE_WINDOW_MS, RateWindow, tooManyMessage } from './rate-window.js';
@@ -28,10 +29,7 @@ export class AnswerQuota {
     const answers = this.answers;
     if (!answers) return;
     const hit = answers.hit(clientKey);
-    if (!hit.admitted) {
-      res.setHeader('Retry-After', String(hit.retryAfterSeconds));
-      throw new HttpException(tooManyMessage('answers', answers.limit, hit.retryAfterSeconds), HttpStatus.TOO_MANY_REQUESTS);
-    }
+    if (!hit.admitted) throw new RetryLaterException(tooManyMessage('answers', answers.limit, hit.retryAfterSeconds), hit.retryAfterSeconds);
     let started = false;
     reservations.set(res, () => (started = true));
     const release = () => {

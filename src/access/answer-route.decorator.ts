@@ -1,9 +1,14 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
+import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { StartsAnswer } from './answer-quota.guard.js';
-import { StreamSlotsInterceptor } from './stream-slots.interceptor.js';
 
 /**
- * A route that starts a model answer and streams it: it takes an answer from the client's
- * RATE_LIMIT_ANSWERS_PER_MINUTE and a stream slot (MAX_STREAMS_PER_CLIENT).
+ * A route that starts a model answer: it takes an answer from the client's
+ * RATE_LIMIT_ANSWERS_PER_MINUTE here, and ChatService a stream slot (MAX_STREAMS_PER_CLIENT)
+ * for as long as the answer runs.
  */
-export const AnswerRoute = () => applyDecorators(StartsAnswer(), UseInterceptors(StreamSlotsInterceptor));
+export const AnswerRoute = () =>
+  applyDecorators(
+    StartsAnswer(),
+    ApiTooManyRequestsResponse({ description: 'Too many answers a minute, or running at once, for this client; see Retry-After' }),
+  );

@@ -23,6 +23,11 @@ export function callerOf(request: Request): Caller {
   return request.caller;
 }
 
+/** The caller, for a route parameter. */
+export const CurrentCaller = createParamDecorator((_: unknown, context: ExecutionContext): Caller =>
+  callerOf(context.switchToHttp().getRequest<Request>()),
+);
+
 /** The caller's owner id, for a route parameter. */
 export const OwnerId = createParamDecorator((_: unknown, context: ExecutionContext): string =>
   callerOf(context.switchToHttp().getRequest<Request>()).ownerId,

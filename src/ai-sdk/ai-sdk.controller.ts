@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, P
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { defer, switchMap } from 'rxjs';
-import { OwnerId } from '../access/caller.js';
+import { type Caller, CurrentCaller, OwnerId } from '../access/caller.js';
 import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -38,15 +38,15 @@ export class AiSdkController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
-  chatStream(@OwnerId() ownerId: string, @Body() body: AiSdkChatDto, @Res() res: Response): void {
+  chatStream(@CurrentCaller() caller: Caller, @Body() body: AiSdkChatDto, @Res() res: Response): void {
     let source: AnswerSource = { regenerate: true };
     if (body.trigger !== 'regenerate-message') {
       source = { prompt: lastUserText(body.messages) };
       assertPromptFits(source.prompt, this.config.maxPromptChars);
     }
     // Inside the stream, so a failed ownership lookup is answered like any storage failure.
-    const events = defer(() => this.chat.conversationForChatId(body.id, ownerId)).pipe(
-      switchMap((conversationId) => this.chat.startAnswer(ownerId, conversationId, source, { createConversation: true, resumable: true }).events()),
+    const events = defer(() => this.chat.conversationForChatId(body.id, caller.ownerId)).pipe(
+      switchMap((conversationId) => this.chat.startAnswer(caller, conversationId, source, { createConversation: true, resumable: true }).events()),
     );
     sendAnswer(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }

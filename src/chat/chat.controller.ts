@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { OwnerId } from '../access/caller.js';
+import { type Caller, CurrentCaller, OwnerId } from '../access/caller.js';
 import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -47,9 +47,9 @@ export class ChatController {
   @ApiBody({ type: PromptDto })
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
-  post(@OwnerId() ownerId: string, @Body() body: PromptDto, @Res() res: Response): void {
+  post(@CurrentCaller() caller: Caller, @Body() body: PromptDto, @Res() res: Response): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    const events = this.chat.startAnswer(ownerId, defaultConversationId(ownerId), { prompt: body.prompt }, { createConversation: true }).events();
+    const events = this.chat.startAnswer(caller, defaultConversationId(caller.ownerId), { prompt: body.prompt }, { createConversation: true }).events();
     sendAnswer(events, new SeedFormat(), res, this.config.keepAliveMs);
   }
 }

@@ -7,6 +7,8 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import type { Caller } from '../access/caller.js';
+import { StreamSlots } from '../access/stream-slots.js';
 import { AgentService } from '../agent/agent.service.js';
 import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -44,6 +46,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly conversations: ConversationRepository,
     private readonly agent: AgentService,
     private readonly runs: AnswerRunRegistry,
+    private readonly slots: StreamSlots,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -53,15 +56,17 @@ export class ChatService implements BeforeApplicationShutdown {
    * is refused, before its first event, with an HttpException (unknown conversation, nothing to
    * regenerate, an answer already running for a regenerate) or a storage error.
    */
-  startAnswer(ownerId: string, conversationId: string, source: AnswerSource, options: AnswerOptions = {}): AnswerRun {
+  startAnswer(caller: Caller, conversationId: string, source: AnswerSource, options: AnswerOptions = {}): AnswerRun {
     if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
-    const run = new AnswerRun(conversationId, ownerId, this.stepsFor(ownerId, conversationId, source, options), {
+    const release = this.slots.take(caller.clientKey);
+    const run = new AnswerRun(conversationId, caller.ownerId, this.stepsFor(caller.ownerId, conversationId, source, options), {
       debounceMs: this.config.chatDebounceMs,
       whenAbandoned: options.resumable && this.config.answerOnDisconnect === 'continue' ? 'continue' : 'abort',
       maxDurationMs: this.config.answerMaxDurationMs,
       checkpointMs: this.config.answerCheckpointMs,
     });
     this.runs.add(run);
+    void run.settled.then(release);
     return run.start();
   }
 

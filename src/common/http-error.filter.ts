@@ -16,15 +16,35 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const body = errorBody(exception, this.logger);
-    if (res.headersSent) {
-      // Mid-stream: the status is gone already, all that is left is to end the body.
-      if (!res.writableEnded) res.end();
-      return;
-    }
-    res.status(body.statusCode).json(body);
+    sendError(host.switchToHttp().getResponse<Response>(), exception, this.logger);
   }
+}
+
+/** A 429 or 503 that tells the client when to come back (`Retry-After`, in seconds). */
+export class RetryLaterException extends HttpException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    status: HttpStatus.TOO_MANY_REQUESTS | HttpStatus.SERVICE_UNAVAILABLE = HttpStatus.TOO_MANY_REQUESTS,
+  ) {
+    super(message, status);
+  }
+}
+
+/**
+ * Answers a failure: its status, `Retry-After` when it says when to come back, and the JSON
+ * body. Every error response is written here: by the filter, the access middleware and the
+ * stream's error path before its first byte.
+ */
+export function sendError(res: Response, exception: unknown, logger?: Logger): void {
+  if (res.headersSent) {
+    // Mid-stream: the status is gone already, all that is left is to end the body.
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = errorBody(exception, logger);
+  if (exception instanceof RetryLaterException) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+  res.status(body.statusCode).json(body);
 }
 
 /** The JSON error body for any failure; unexpected ones are logged and answered with a bare 500. */

@@ -24,7 +24,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { OwnerId } from '../access/caller.js';
+import { type Caller, CurrentCaller, OwnerId } from '../access/caller.js';
 import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { strictValidation } from '../common/request-validation.pipe.js';
 import { ConversationIdPipe } from '../common/uuid-param.pipe.js';
@@ -158,14 +158,14 @@ export class ConversationsController {
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
   post(
-    @OwnerId() ownerId: string,
+    @CurrentCaller() caller: Caller,
     @Param('id', uuid) id: string,
     @Body() body: PromptDto,
     @Query() query: AnswerFormatQuery,
     @Res() res: Response,
   ): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    sendAnswer(this.chat.startAnswer(ownerId, id, { prompt: body.prompt }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
+    sendAnswer(this.chat.startAnswer(caller, id, { prompt: body.prompt }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 
   @Post(':id/regenerate')
@@ -174,8 +174,8 @@ export class ConversationsController {
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  regenerate(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Query() query: AnswerFormatQuery, @Res() res: Response): void {
-    sendAnswer(this.chat.startAnswer(ownerId, id, { regenerate: true }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
+  regenerate(@CurrentCaller() caller: Caller, @Param('id', uuid) id: string, @Query() query: AnswerFormatQuery, @Res() res: Response): void {
+    sendAnswer(this.chat.startAnswer(caller, id, { regenerate: true }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 }
 

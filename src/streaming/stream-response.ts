@@ -1,9 +1,9 @@
 import { constants as zlib, createGzip, type Gzip } from 'node:zlib';
-import { HttpException, Logger } from '@nestjs/common';
+import { HttpException, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
 import { answerStarted } from '../access/answer-quota.js';
-import { errorBody } from '../common/http-error.filter.js';
+import { sendError } from '../common/http-error.filter.js';
 import type { AnswerEvent } from '../chat/answer-run.js';
 import type { AnswerStreamFormat } from './answer-stream-format.js';
 
@@ -123,12 +123,9 @@ export function sendAnswer(events: Observable<AnswerEvent>, format: AnswerStream
     },
     error: (error: unknown) => {
       if (writer) return writer.end();
-      if (!(error instanceof HttpException)) logger.error(`Could not start an answer: ${String(error)}`);
-      const body =
-        error instanceof HttpException
-          ? errorBody(error)
-          : { statusCode: 503, error: 'Service Unavailable', message: 'The prompt could not be stored; nothing was sent to the model. Try again.' };
-      res.status(body.statusCode).json(body);
+      if (error instanceof HttpException) return sendError(res, error);
+      logger.error(`Could not start an answer: ${String(error)}`);
+      sendError(res, new ServiceUnavailableException('The prompt could not be stored; nothing was sent to the model. Try again.'));
     },
   });
   if (res.destroyed) subscription.unsubscribe();
