@@ -62,6 +62,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ANSWER_ON_DISCONNECT: 'later' }, cwd)).toThrow(/ANSWER_ON_DISCONNECT must be continue or abort/);
   });
 
+  it('reads REDIS_URL, without echoing a bad one (it may hold a password)', () => {
+    expect(loadConfig({}, cwd).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://:pw@127.0.0.1:6380/0' }, cwd).redisUrl).toBe('redis://:pw@127.0.0.1:6380/0');
+    expect(() => loadConfig({ REDIS_URL: 'http://secret@host' }, cwd)).toThrow(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+    try {
+      loadConfig({ REDIS_URL: 'http://secret@host' }, cwd);
+    } catch (error) {
+      expect(String(error)).not.toContain('secret');
+    }
+  });
+
   it('keeps SYSTEM_PROMPT as given', () => {
     expect(loadConfig({ SYSTEM_PROMPT: 'Be brief.' }, cwd).systemPrompt).toBe('Be brief.');
   });

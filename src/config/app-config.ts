@@ -36,6 +36,8 @@ export interface AppConfig {
   readonly answerMaxDurationMs: number;
   /** How often a streaming answer's text so far is saved (0: only at its end). */
   readonly answerCheckpointMs: number;
+  /** Redis for what instances share: resume and stop across instances, rate limits, stream slots. */
+  readonly redisUrl: string | undefined;
   /** PostgreSQL: how often an instance looks for answers left `streaming` by instances that died. */
   readonly recoverySweepMs: number;
   /** Origins (scheme://host[:port]) allowed to call the API from a browser; empty: same origin only. */
@@ -149,6 +151,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const answerMaxDurationMs = integer('ANSWER_MAX_DURATION_MS', 600_000, 1_000, 86_400_000);
   const answerCheckpointMs = integer('ANSWER_CHECKPOINT_MS', 1_000, 0, 3_600_000);
+  const redisUrl = value('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/i.test(redisUrl)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  }
 
   const apiKey = value('OPENAI_API_KEY');
   const baseURL = value('OPENAI_BASE_URL');
@@ -218,6 +224,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     answerOnDisconnect: answerOnDisconnect === 'abort' ? 'abort' : 'continue',
     answerMaxDurationMs,
     answerCheckpointMs,
+    redisUrl,
     recoverySweepMs,
     corsOrigins,
     maxBodyBytes: maxPromptChars * 9 + 16 * 1024,
