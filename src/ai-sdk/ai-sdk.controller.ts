@@ -60,9 +60,9 @@ export class AiSdkController {
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
   @ApiNoContentResponse({ description: 'Nothing to resume' })
   async resume(@OwnerId() ownerId: string, @Param('id') chatId: string, @Res() res: Response): Promise<void> {
-    const run = this.chat.runningAnswer(ownerId, await this.chat.conversationForChatId(chatId, ownerId));
-    if (!run) return void res.status(204).end();
-    sendAnswer(run.events(), new UiMessageStreamFormat(), res, this.config.keepAliveMs);
+    const events = await this.chat.runningAnswer(ownerId, await this.chat.conversationForChatId(chatId, ownerId));
+    if (!events) return void res.status(204).end();
+    sendAnswer(events, new UiMessageStreamFormat(), res, this.config.keepAliveMs);
   }
 
   @Delete(':id/stream')

@@ -163,6 +163,15 @@ export class AnswerRun {
    * the reason a run was refused.
    */
   events(): Observable<AnswerEvent> {
+    return this.eventsFor(true);
+  }
+
+  /** The same events for an observer that is not a reader (a relay to other instances): it never keeps the run going. */
+  watch(): Observable<AnswerEvent> {
+    return this.eventsFor(false);
+  }
+
+  private eventsFor(reader: boolean): Observable<AnswerEvent> {
     return new Observable<AnswerEvent>((subscriber) => {
       if (this.refusal) return subscriber.error(this.refusal.error);
       const reserved = this.reservedAnswer;
@@ -173,6 +182,7 @@ export class AnswerRun {
       }
       if (reserved && this.progress.text) subscriber.next({ type: 'text', text: this.progress.text });
       const subscription = this.live.subscribe(subscriber);
+      if (!reader) return subscription;
       this.subscribers++;
       return () => {
         subscription.unsubscribe();

@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module.js';
 import { AgentModule } from '../agent/agent.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
+import { RedisModule } from '../redis/redis.module.js';
+import { PubSub } from '../redis/pub-sub.js';
+import { AnswerRelay } from './answer-relay.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
 import { ChatController } from './chat.controller.js';
 import { ChatService } from './chat.service.js';
@@ -12,9 +15,9 @@ import { InfoController } from './info.controller.js';
  * other wire formats live in modules of their own that import this one.
  */
 @Module({
-  imports: [AgentModule, AccessModule, PersistenceModule],
+  imports: [AgentModule, AccessModule, PersistenceModule, RedisModule],
   controllers: [ChatController, InfoController],
-  providers: [ChatService, AnswerRunRegistry],
+  providers: [ChatService, AnswerRunRegistry, AnswerRelay, PubSub],
   exports: [ChatService, AnswerRunRegistry],
 })
 export class ChatModule {}

@@ -1,6 +1,7 @@
 import {
   type BeforeApplicationShutdown,
   ConflictException,
+  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -9,7 +10,9 @@ import {
 } from '@nestjs/common';
 import type { Caller } from '../access/caller.js';
 import { StreamSlots } from '../access/stream-slots.js';
+import type { Observable } from 'rxjs';
 import { AgentService } from '../agent/agent.service.js';
+import { RetryLaterException } from '../common/http-error.filter.js';
 import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationRepository } from '../persistence/conversation.repository.js';
@@ -17,7 +20,8 @@ import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { boundedContext } from './answer-context.js';
-import { AnswerRun, type AnswerRunSteps } from './answer-run.js';
+import { AnswerRelay, RelayUnavailableError } from './answer-relay.js';
+import { type AnswerEvent, AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
 import { conversationIdFor } from './conversation-ids.js';
 import { titleFrom } from './conversation-titles.js';
@@ -47,6 +51,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly agent: AgentService,
     private readonly runs: AnswerRunRegistry,
     private readonly slots: StreamSlots,
+    private readonly relay: AnswerRelay,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -67,17 +72,36 @@ export class ChatService implements BeforeApplicationShutdown {
     });
     this.runs.add(run);
     void run.settled.then(release);
-    return run.start();
+    run.start();
+    this.relay.announce(run);
+    return run;
   }
 
-  /** The answer running in the owner's conversation, if any (another owner's is as absent as none). */
-  runningAnswer(ownerId: string, conversationId: string): AnswerRun | undefined {
-    return this.runs.find(conversationId, ownerId);
+  /**
+   * The answer running in the owner's conversation, on this instance or (with Redis) another,
+   * as its events from the beginning; undefined when none runs. Another owner's is as absent as
+   * none.
+   */
+  async runningAnswer(ownerId: string, conversationId: string): Promise<Observable<AnswerEvent> | undefined> {
+    const local = this.runs.find(conversationId, ownerId);
+    if (local) return local.events();
+    return this.acrossInstances(() => this.relay.attach(conversationId, ownerId));
   }
 
-  /** Stops the answer running in the owner's conversation, if any; resolves once its text so far is stored. */
+  /** Stops the answer running in the owner's conversation, here or on another instance; resolves once its text so far is stored. */
   async stopAnswer(ownerId: string, conversationId: string): Promise<void> {
-    await this.runs.find(conversationId, ownerId)?.stop('stopped');
+    const local = this.runs.find(conversationId, ownerId);
+    if (local) return local.stop('stopped');
+    await this.acrossInstances(() => this.relay.stop(conversationId, ownerId));
+  }
+
+  private async acrossInstances<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof RelayUnavailableError)) throw error;
+      throw new RetryLaterException('The answer may be running on another instance, and Redis, which reaches it, cannot be reached now. Try again shortly.', 5, HttpStatus.SERVICE_UNAVAILABLE);
+    }
   }
 
   /** The caller's conversation an AI SDK chat id names (see conversationIdFor). */

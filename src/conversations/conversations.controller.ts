@@ -133,9 +133,9 @@ export class ConversationsController {
   @ApiNotFoundResponse({ type: ErrorSchema })
   async resume(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Res() res: Response): Promise<void> {
     await this.conversations.get(id, ownerId);
-    const run = this.chat.runningAnswer(ownerId, id);
-    if (!run) return void res.status(204).end();
-    sendAnswer(run.events(), new DeltaFormat(), res, this.config.keepAliveMs);
+    const events = await this.chat.runningAnswer(ownerId, id);
+    if (!events) return void res.status(204).end();
+    sendAnswer(events, new DeltaFormat(), res, this.config.keepAliveMs);
   }
 
   @Post(':id/stop')

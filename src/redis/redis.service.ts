@@ -36,6 +36,26 @@ export class RedisService implements OnApplicationShutdown {
     return this.commands?.status === 'ready';
   }
 
+  /**
+   * Resolves once `connection` can take commands; rejects after `timeoutMs`. Commands fail at
+   * once while a connection is not ready, so what must not fail in the first moments after
+   * start-up (a subscription) waits here a little first.
+   */
+  whenReady(connection: Redis, timeoutMs: number): Promise<void> {
+    if (connection.status === 'ready') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        connection.off('ready', onReady);
+        reject(new Error(`Redis did not become ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      connection.once('ready', onReady);
+    });
+  }
+
   /** The subscriber connection, made on first use. */
   get subscriber(): Redis {
     if (!this.commands) throw new Error('Redis is not configured (REDIS_URL)');
@@ -43,7 +63,8 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.commands, this.subscriberConnection].map((connection) => connection?.quit().catch(() => connection.disconnect())));
+    const connections = [this.commands, this.subscriberConnection].filter((connection) => connection !== undefined);
+    await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
   }
 
   private connect(target: string | RedisOptions, role: string): Redis {
