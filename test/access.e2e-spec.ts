@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
-import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { type TestDatabase, testDatabase } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { parseNdjson } from './support/app-harness.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { wordTokens } from './support/fake-openai.js';
 
 const SECRET = 'a-session-secret-of-at-least-32-characters!!';
 const TOKEN_A = 'token-a-0123456789abcdef';
@@ -42,30 +42,12 @@ function expectNoPerLimitHeaders(headers: Headers) {
 }
 
 describe('access: owners, tokens, limits and hosts', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let db: TestDatabase;
-  let running: RunningApp | undefined;
+  const e2e = useE2eFixture({ upstream: { echo: true }, env: { OPENAI_MODEL: 'fake-model' }, autoStart: false });
 
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ echo: true });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-  });
-
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    await fake.close();
-    await db.drop();
-    dir.remove();
-  });
-
-  const start = async (env: Record<string, string>) =>
-    (running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, ...env }));
+  const start = (env: Record<string, string>) => e2e.start(env);
 
   async function call(client: Client, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${running!.url}${path}`, {
+    const response = await fetch(`${e2e.url}${path}`, {
       method,
       headers: { ...client.headers(), ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -105,7 +87,7 @@ describe('access: owners, tokens, limits and hosts', () => {
     const viaSdk = await call(intruder, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text: 'via ai sdk' }] }] });
     expect(viaSdk.status).toBe(200);
     expect(viaSdk.text).not.toContain(victimPrompt);
-    expect(fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['via ai sdk']);
+    expect(e2e.fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['via ai sdk']);
     const intruderList = await call(intruder, 'GET', '/api/conversations');
     expect(intruderList.status).toBe(200);
     expect(intruderList.text).not.toContain(id);
@@ -115,17 +97,17 @@ describe('access: owners, tokens, limits and hosts', () => {
     expect((await call(victim, 'GET', `/api/conversations/${id}`)).json()).toMatchObject({ id, title: victimPrompt });
     expect((await call(victim, 'GET', `/api/conversations/${id}/messages`)).text).toBe(before.text);
     expect((await call(victim, 'GET', '/api/conversations')).text).toContain(id);
-    expect(fake.requests.map((r) => r.body.messages.at(-1)!.content)).not.toContain('let me in');
+    expect(e2e.fake.requests.map((r) => r.body.messages.at(-1)!.content)).not.toContain('let me in');
     return id;
   }
 
   describe('AUTH_MODE=cookie', () => {
     it('gives each browser its own signed, HttpOnly, SameSite=Lax owner cookie, on the first response that lacks one', async () => {
       await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
-      const page = await fetch(`${running!.url}/`);
+      const page = await fetch(`${e2e.url}/`);
       const cookie = page.headers.get('set-cookie')!;
       expect(cookie).toMatch(/^chat_session=[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
-      const again = await fetch(`${running!.url}/api/info`, { headers: { cookie: cookie.split(';')[0] } });
+      const again = await fetch(`${e2e.url}/api/info`, { headers: { cookie: cookie.split(';')[0] } });
       expect(again.headers.get('set-cookie')).toBeNull();
     });
 
@@ -150,7 +132,7 @@ describe('access: owners, tokens, limits and hosts', () => {
         call(client, 'POST', '/api/chat', { id: 'chat-1', messages: [{ role: 'user', parts: [{ type: 'text', text }] }] });
       expect((await ask(alice, 'alice sdk')).status).toBe(200);
       expect((await ask(bob, 'bob sdk')).status).toBe(200);
-      expect(fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['bob sdk']);
+      expect(e2e.fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['bob sdk']);
     });
 
     it('a forged or tampered cookie gets a new, empty owner', async () => {
@@ -160,7 +142,7 @@ describe('access: owners, tokens, limits and hosts', () => {
       const [name, value] = alice.cookie!.split('=');
       const [id, signature] = value.split('.');
       const forged = { ...cookieClient(), cookie: `${name}=${id}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}` };
-      const list = await fetch(`${running!.url}/api/conversations`, { headers: { cookie: forged.cookie } });
+      const list = await fetch(`${e2e.url}/api/conversations`, { headers: { cookie: forged.cookie } });
       expect(list.headers.get('set-cookie')).toMatch(/^chat_session=/);
       expect(((await list.json()) as { items: unknown[] }).items).toEqual([]);
     });
@@ -195,8 +177,8 @@ describe('access: owners, tokens, limits and hosts', () => {
         expect(response.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
         expect(response.headers.get('set-cookie')).toBeNull();
       }
-      expect(fake.requests).toHaveLength(0);
-      expect(await db.readMessages()).toEqual([]);
+      expect(e2e.fake.requests).toHaveLength(0);
+      expect(await e2e.db.readMessages()).toEqual([]);
       for (const path of ['/healthz', '/healthz/']) {
         const health = await call(anonymous, 'GET', path);
         expect([health.status, health.json()]).toEqual([200, { status: 'ok' }]);
@@ -218,7 +200,7 @@ describe('access: owners, tokens, limits and hosts', () => {
     const NIL = '00000000-0000-0000-0000-000000000000';
     const ask = (client: Client, id: string, text: string) =>
       call(client, 'POST', '/api/chat', { id, messages: [{ role: 'user', parts: [{ type: 'text', text }] }] });
-    const lastContext = () => fake.requests.at(-1)!.body.messages.map((m) => m.content);
+    const lastContext = () => e2e.fake.requests.at(-1)!.body.messages.map((m) => m.content);
 
     it('cannot squat the seed conversation: a nil-UUID chat in cookie mode leaves AUTH_MODE=none its /chat/ on the same database', async () => {
       await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET });
@@ -227,8 +209,7 @@ describe('access: owners, tokens, limits and hosts', () => {
       // The squatter keeps its own conversation under that chat id.
       expect((await ask(squatter, NIL, 'still mine')).status).toBe(200);
       expect(lastContext()).toEqual(['mine now', 're: mine now', 'still mine']);
-      await running!.close();
-      running = undefined;
+      await e2e.stop();
 
       await start({ AUTH_MODE: 'none' });
       const local = cookieClient();
@@ -301,7 +282,7 @@ describe('access: owners, tokens, limits and hosts', () => {
       expect(third.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(third.json().message).toMatch(/Too many answers/);
       expect((await call(local, 'GET', '/chat/')).status).toBe(200);
-      expect((await db.readMessages()).map((r) => r.content)).not.toContain('three');
+      expect((await e2e.db.readMessages()).map((r) => r.content)).not.toContain('three');
     });
 
     it('charges an answer only when the model is called: refused requests leave the quota alone', async () => {
@@ -320,22 +301,22 @@ describe('access: owners, tokens, limits and hosts', () => {
         [409, await call(local, 'POST', `/api/conversations/${fresh}/regenerate`)],
       ] as const;
       expect(refusals.map(([, r]) => r.status)).toEqual(refusals.map(([status]) => status));
-      const unsupported = await fetch(`${running!.url}/chat/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'prompt=hi' });
+      const unsupported = await fetch(`${e2e.url}/chat/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'prompt=hi' });
       expect(unsupported.status).toBeGreaterThanOrEqual(400);
       expect(unsupported.status).toBeLessThan(500);
       expect(unsupported.status).not.toBe(429);
       await unsupported.text();
 
       // One answer streams, holding the only stream slot; requests meanwhile get the slot's 429.
-      fake.enqueue({ tokens: wordTokens(30), tokenDelayMs: 10 });
-      const slow = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
+      e2e.fake.enqueue({ tokens: wordTokens(30), tokenDelayMs: 10 });
+      const slow = await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
       expect(slow.status).toBe(200);
       for (let i = 0; i < 3; i++) {
         const busy = await call(local, 'POST', '/chat/', { prompt: `busy ${i}` });
         expect([busy.status, busy.json().message]).toEqual([429, expect.stringMatching(/streaming at once/)]);
       }
       await slow.text();
-      expect(fake.requests).toHaveLength(1);
+      expect(e2e.fake.requests).toHaveLength(1);
 
       const two = await call(local, 'POST', '/chat/', { prompt: 'two' });
       const three = await call(local, 'POST', '/api/chat', { id: 'c', messages: [{ role: 'user', parts: [{ type: 'text', text: 'three' }] }] });
@@ -343,8 +324,8 @@ describe('access: owners, tokens, limits and hosts', () => {
       const four = await call(local, 'POST', `/api/conversations/${fresh}/messages`, { prompt: 'four' });
       expect(four.status).toBe(429);
       expect(four.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/Too many answers: at most 3 a minute/) });
-      expect(fake.requests).toHaveLength(3);
-      expect((await db.readMessages()).map((r) => r.content)).not.toContain('four');
+      expect(e2e.fake.requests).toHaveLength(3);
+      expect((await e2e.db.readMessages()).map((r) => r.content)).not.toContain('four');
       expectOneRetryAfter(four.headers);
       expectNoPerLimitHeaders(two.headers);
     });
@@ -371,7 +352,7 @@ describe('access: owners, tokens, limits and hosts', () => {
     it('counts every request against RATE_LIMIT_REQUESTS_PER_MINUTE, the page, the docs and unknown paths included, but never /healthz', async () => {
       await start({ RATE_LIMIT_REQUESTS_PER_MINUTE: '5' });
       const get = async (path: string) => {
-        const response = await fetch(`${running!.url}${path}`);
+        const response = await fetch(`${e2e.url}${path}`);
         return { status: response.status, headers: response.headers, text: await response.text() };
       };
       const health = async () => {
@@ -410,23 +391,23 @@ describe('access: owners, tokens, limits and hosts', () => {
 
     it('streams at most MAX_STREAMS_PER_CLIENT answers at once per client', async () => {
       await start({ MAX_STREAMS_PER_CLIENT: '1' });
-      fake.enqueue({ tokens: wordTokens(40), tokenDelayMs: 10 });
-      const first = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
-      const second = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'too soon' }) });
+      e2e.fake.enqueue({ tokens: wordTokens(40), tokenDelayMs: 10 });
+      const first = await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
+      const second = await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'too soon' }) });
       expect(second.status).toBe(429);
       expect(second.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(((await second.json()) as { message: string }).message).toMatch(/at most 1 per client/);
       expect(parseNdjson(await first.text()).at(-1)!.content).toBe(wordTokens(40).join(''));
       // The slot is free again once the first answer is over.
-      const third = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'now' }) });
+      const third = await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'now' }) });
       expect(third.status).toBe(200);
       await third.text();
     });
     it('counts stream slots once for every streaming route: the seed, the REST API and the AI SDK share them', async () => {
       await start({ MAX_STREAMS_PER_CLIENT: '1' });
       const anonymous: Client = { headers: () => ({}), remember: () => undefined }; // AUTH_MODE=none: one client
-      fake.enqueue({ tokens: wordTokens(40), tokenDelayMs: 10 });
-      const seed = await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
+      e2e.fake.enqueue({ tokens: wordTokens(40), tokenDelayMs: 10 });
+      const seed = await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'slow' }) });
       const id = (await call(anonymous, 'POST', '/api/conversations', {})).json().id as string;
       const rest = await call(anonymous, 'POST', `/api/conversations/${id}/messages`, { prompt: 'too soon' });
       expect(rest.status).toBe(429);
@@ -441,7 +422,7 @@ describe('access: owners, tokens, limits and hosts', () => {
     it('takes the client from X-Forwarded-For for limits, and marks the cookie Secure over HTTPS', async () => {
       await start({ AUTH_MODE: 'cookie', SESSION_SECRET: SECRET, TRUST_PROXY: 'loopback', RATE_LIMIT_REQUESTS_PER_MINUTE: '2' });
       const via = (client: string, proto = 'http') =>
-        fetch(`${running!.url}/api/info`, { headers: { 'x-forwarded-for': client, 'x-forwarded-proto': proto } });
+        fetch(`${e2e.url}/api/info`, { headers: { 'x-forwarded-for': client, 'x-forwarded-proto': proto } });
       const secure = await via('203.0.113.1', 'https');
       expect(secure.headers.get('set-cookie')).toMatch(/; Secure$/);
       const plain = await via('203.0.113.1');
@@ -452,7 +433,7 @@ describe('access: owners, tokens, limits and hosts', () => {
 
     it('ignores X-Forwarded-For without TRUST_PROXY: one address, one limit', async () => {
       await start({ RATE_LIMIT_REQUESTS_PER_MINUTE: '2' });
-      const via = (client: string) => fetch(`${running!.url}/api/info`, { headers: { 'x-forwarded-for': client } });
+      const via = (client: string) => fetch(`${e2e.url}/api/info`, { headers: { 'x-forwarded-for': client } });
       expect([(await via('203.0.113.1')).status, (await via('203.0.113.2')).status, (await via('203.0.113.3')).status]).toEqual([200, 200, 429]);
     });
   });
@@ -460,7 +441,7 @@ describe('access: owners, tokens, limits and hosts', () => {
   describe('Host checks', () => {
     const withHost = (host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const url = new URL(`${running!.url}/chat/`);
+        const url = new URL(`${e2e.url}/chat/`);
         const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { host } }, (res) => {
           let body = '';
           res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -472,7 +453,7 @@ describe('access: owners, tokens, limits and hosts', () => {
 
     it('on a loopback HOST, refuses requests naming another host (DNS rebinding) with 421', async () => {
       await start({});
-      const port = new URL(running!.url).port;
+      const port = new URL(e2e.url).port;
       expect((await withHost(`localhost:${port}`)).status).toBe(200);
       expect((await withHost(`127.0.0.1:${port}`)).status).toBe(200);
       const rebound = await withHost(`evil.example:${port}`);

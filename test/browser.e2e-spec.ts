@@ -4,9 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { type TestDatabase, testDatabase } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { wordTokens } from './support/fake-openai.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -18,11 +17,14 @@ if (!hasChromium) {
 }
 const describeInBrowser = hasChromium ? describe : describe.skip;
 
+// Outside the describe: jest runs its after-hooks first, so Chromium closes before the app it talks to.
+const e2e = useE2eFixture({
+  scope: 'file',
+  upstream: { tokens: wordTokens(8), tokenDelayMs: 5 },
+  env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0' },
+});
+
 describeInBrowser('the chat page in Chromium', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let running: RunningApp;
-  let db: TestDatabase;
   let profile: string;
   let context: BrowserContext;
   let page: Page;
@@ -30,10 +32,6 @@ describeInBrowser('the chat page in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    fake = await FakeOpenAi.start({ tokens: wordTokens(8), tokenDelayMs: 5 });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0' });
     profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -53,7 +51,7 @@ describeInBrowser('the chat page in Chromium', () => {
     // Every request the page makes outside the app is recorded and refused.
     await context.route('**/*', async (route) => {
       const url = route.request().url();
-      if (url.startsWith(running.url)) return route.continue();
+      if (url.startsWith(e2e.url)) return route.continue();
       foreignRequests.push(url);
       return route.abort();
     });
@@ -64,10 +62,6 @@ describeInBrowser('the chat page in Chromium', () => {
 
   afterAll(async () => {
     await context?.close();
-    await running?.close();
-    await fake?.close();
-    await db?.drop();
-    dir?.remove();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -87,8 +81,8 @@ describeInBrowser('the chat page in Chromium', () => {
 
   it('sends with Enter, streams the answer in, and comes back to the input', async () => {
     const tokens = wordTokens(60);
-    fake.enqueue({ tokens, tokenDelayMs: 25 });
-    await page.goto(`${running.url}/`);
+    e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
+    await page.goto(`${e2e.url}/`);
     await page.locator('#prompt').click();
     await page.keyboard.type('first line');
     await page.keyboard.press('Shift+Enter');
@@ -151,14 +145,14 @@ describeInBrowser('the chat page in Chromium', () => {
   });
 
   it('Stop ends the answer mid-way; the partial answer stays, marked, after a reload', async () => {
-    fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 20 });
+    e2e.fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 20 });
     await page.locator('#new-chat').click();
     await send('a long one');
     await page.waitForFunction(() => (document.querySelector('.message.model .body')?.textContent ?? '').includes('w10'));
     await page.locator('#stop').click();
     await idle();
-    await expect(fake.requests.at(-1)!.closed).resolves.toBeUndefined();
-    expect(fake.requests.at(-1)!.aborted).toBe(true);
+    await expect(e2e.fake.requests.at(-1)!.closed).resolves.toBeUndefined();
+    expect(e2e.fake.requests.at(-1)!.aborted).toBe(true);
 
     await page.reload();
     await page.waitForSelector('.message.model .note');
@@ -166,12 +160,12 @@ describeInBrowser('the chat page in Chromium', () => {
     const shown = (await lastAnswer().textContent()) ?? '';
     expect(shown).toMatch(/^w0 w1 w2/);
     expect(shown).not.toContain('w299');
-    const stored = (await db.readMessages()).filter((r) => r.role === 'model').at(-1)!;
+    const stored = (await e2e.db.readMessages()).filter((r) => r.role === 'model').at(-1)!;
     expect(stored.status).toBe('interrupted');
   }, 60_000);
 
   it('runs nothing and loads nothing from a hostile answer', async () => {
-    fake.enqueue({
+    e2e.fake.enqueue({
       tokens: [
         'Look: <img src=x onerror="window.__pwned=1"> ',
         '<script>window.__pwned=2</script> ',
@@ -203,7 +197,7 @@ describeInBrowser('the chat page in Chromium', () => {
       '- streams token by token\n- sanitised after rendering\n- works offline\n\n',
       'See [the docs](https://docs.nestjs.com) for more.',
     ];
-    fake.enqueue({ tokens: markdown, tokenDelayMs: 30 });
+    e2e.fake.enqueue({ tokens: markdown, tokenDelayMs: 30 });
     await page.locator('#new-chat').click();
     await send('Show me some TypeScript');
     await idle();
@@ -216,7 +210,7 @@ describeInBrowser('the chat page in Chromium', () => {
   });
 
   it('shows an upstream failure with the server message, and Retry gets an answer', async () => {
-    fake.enqueue({ status: 500 }, { tokens: ['second ', 'try'] });
+    e2e.fake.enqueue({ status: 500 }, { tokens: ['second ', 'try'] });
     await page.locator('#new-chat').click();
     await send('this will fail');
     await page.waitForSelector('#error:not([hidden])');
@@ -232,8 +226,8 @@ describeInBrowser('the chat page in Chromium', () => {
 
   it('says when the offline model answers', async () => {
     expect(await page.locator('#offline-banner').isHidden()).toBe(true);
-    const offlineDb = await testDatabase(dir.path, 'offline');
-    const offline = await startApp({ DATABASE_URL: offlineDb.url, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+    const offlineDb = await e2e.database('offline');
+    const offline = await e2e.startAnother({ DATABASE_URL: offlineDb.url, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
     try {
       const other = await context.newPage();
       await context.route(`${offline.url}/**`, (route) => route.continue());
@@ -248,9 +242,9 @@ describeInBrowser('the chat page in Chromium', () => {
   });
 
   it('in AUTH_MODE=cookie, works on its own cookie, and another browser sees none of its chats', async () => {
-    const cookieDb = await testDatabase(dir.path, 'cookie');
-    const cookieApp = await startApp({
-      OPENAI_BASE_URL: fake.baseURL,
+    const cookieDb = await e2e.database('cookie');
+    const cookieApp = await e2e.startAnother({
+      OPENAI_BASE_URL: e2e.fake.baseURL,
       OPENAI_MODEL: 'fake-model',
       DATABASE_URL: cookieDb.url,
       AUTH_MODE: 'cookie',
@@ -262,7 +256,7 @@ describeInBrowser('the chat page in Chromium', () => {
       await context.route(`${cookieApp.url}/**`, (route) => route.continue());
       const mine = await context.newPage();
       await mine.goto(`${cookieApp.url}/`);
-      fake.enqueue({ tokens: ['private ', 'answer'] });
+      e2e.fake.enqueue({ tokens: ['private ', 'answer'] });
       await mine.locator('#prompt').fill('my private question');
       await mine.locator('#prompt').press('Enter');
       await mine.waitForFunction(() => document.querySelector('.message.model .body')?.textContent?.trim() === 'private answer');

@@ -1,41 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { SeedLine } from '../src/contract/api-shapes.js';
-import { parseNdjson, readTimedChunks, type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { type TestDatabase, testDatabase } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { parseNdjson, readTimedChunks } from './support/app-harness.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { wordTokens } from './support/fake-openai.js';
 
 describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstream', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let running: RunningApp;
-  let db: TestDatabase;
-  let env: Record<string, string>;
-
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-    env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url };
-    running = await startApp(env);
-  });
-
-  afterEach(async () => {
-    await running.close();
-    await fake.close();
-    await db.drop();
-    dir.remove();
-  });
+  const e2e = useE2eFixture({ upstream: { tokens: wordTokens(5) }, env: { OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'fake-model' } });
 
   const postForm = (prompt: string) => {
     const form = new FormData();
     form.append('prompt', prompt);
-    return fetch(`${running.url}/chat/`, { method: 'POST', body: form });
+    return fetch(`${e2e.url}/chat/`, { method: 'POST', body: form });
   };
-  const getHistory = async (path = '/chat/') => parseNdjson(await (await fetch(`${running.url}${path}`)).text());
+  const getHistory = async (path = '/chat/') => parseNdjson(await (await fetch(`${e2e.url}${path}`)).text());
 
   it('answers GET /chat/ and /chat on a fresh database with empty text/plain', async () => {
     for (const path of ['/chat/', '/chat']) {
-      const response = await fetch(`${running.url}${path}`);
+      const response = await fetch(`${e2e.url}${path}`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
       expect(await response.text()).toBe('');
@@ -48,7 +29,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     ['JSON', () => ({ body: JSON.stringify({ prompt: 'héllo 👋' }), headers: { 'content-type': 'application/json' } })],
   ])('takes the prompt as %s and streams ndjson: user line, then the answer', async (_, makeRequest) => {
     for (const path of ['/chat/', '/chat']) {
-      const response = await fetch(`${running.url}${path}`, { method: 'POST', ...makeRequest() });
+      const response = await fetch(`${e2e.url}${path}`, { method: 'POST', ...makeRequest() });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
       expect(response.headers.get('cache-control')).toBe('no-cache, no-transform');
@@ -57,11 +38,11 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
       expect(lines[0]).toEqual({ role: 'user', timestamp: expect.any(String), content: 'héllo 👋' });
       expect(lines.at(-1)).toEqual({ role: 'model', timestamp: expect.any(String), content: wordTokens(5).join('') });
     }
-    expect(fake.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: 'user', content: 'héllo 👋' });
+    expect(e2e.fake.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: 'user', content: 'héllo 👋' });
   });
 
   it('writes the user line before the model answers, and the answer as it arrives', async () => {
-    fake.enqueue({ tokens: wordTokens(30), firstTokenDelayMs: 300, tokenDelayMs: 15 });
+    e2e.fake.enqueue({ tokens: wordTokens(30), firstTokenDelayMs: 300, tokenDelayMs: 15 });
     const response = await postForm('stream please');
     const chunks = await readTimedChunks(response);
     const firstChunkLines = parseNdjson(chunks[0].text);
@@ -75,7 +56,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
 
   it('sends cumulative model lines with one timestamp per answer, the full text last and nothing after', async () => {
     const tokens = wordTokens(40);
-    fake.enqueue({ tokens, tokenDelayMs: 4 });
+    e2e.fake.enqueue({ tokens, tokenDelayMs: 4 });
     const lines = parseNdjson(await (await postForm('count')).text());
     const [userLine, ...modelLines] = lines;
     expect(userLine.role).toBe('user');
@@ -95,7 +76,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     // carries no new text and must not become a second, identical line.
     const tokens = wordTokens(4);
     for (let run = 0; run < 3; run++) {
-      fake.enqueue({ tokens, tokenDelayMs: 25 });
+      e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
       const lines = parseNdjson(await (await postForm(`usage ${run}`)).text());
       const contents = lines.filter((l) => l.role === 'model').map((l) => l.content);
       expect(contents.at(-1)).toBe(tokens.join(''));
@@ -105,7 +86,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
 
   it('groups tokens that arrive within the debounce window into one line', async () => {
     const tokens = wordTokens(300);
-    fake.enqueue({ tokens }); // as fast as the upstream can send
+    e2e.fake.enqueue({ tokens }); // as fast as the upstream can send
     const lines = parseNdjson(await (await postForm('fast')).text());
     const modelLines = lines.filter((l) => l.role === 'model');
     expect(modelLines.length).toBeLessThan(100);
@@ -113,7 +94,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
   });
 
   it("works with the original page's parser: every read splits into whole JSON lines", async () => {
-    fake.enqueue({ tokens: wordTokens(60).map((t) => `${t}"quoted" \\ ünï ✓\n`), tokenDelayMs: 3 });
+    e2e.fake.enqueue({ tokens: wordTokens(60).map((t) => `${t}"quoted" \\ ünï ✓\n`), tokenDelayMs: 3 });
     const response = await postForm('parse me');
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -134,7 +115,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
 
   it('streams the timestamps it stores, and GET /chat/ returns the conversation in order', async () => {
     const first = parseNdjson(await (await postForm('one')).text());
-    fake.enqueue({ tokens: ['second ', 'answer'] });
+    e2e.fake.enqueue({ tokens: ['second ', 'answer'] });
     const second = parseNdjson(await (await postForm('two')).text());
     const history = await getHistory();
     expect(history).toEqual([first[0], first.at(-1), second[0], second.at(-1)]);
@@ -142,7 +123,7 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     expect(new Set(timestamps).size).toBe(4);
     expect([...timestamps].sort()).toEqual(timestamps);
 
-    const rows = (await db.readMessages());
+    const rows = (await e2e.db.readMessages());
     expect(rows.map((r) => [r.role, r.status, r.model])).toEqual([
       ['user', 'complete', null],
       ['model', 'complete', 'fake-model'],
@@ -152,12 +133,12 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
   });
 
   it('sends the stored history to the model as context, with the system prompt first', async () => {
-    await running.close();
-    running = await startApp({ ...env, SYSTEM_PROMPT: 'You are terse.' });
-    fake.enqueue({ tokens: ['A1'] }, { tokens: ['A2'] });
+    await e2e.stop();
+    await e2e.start({ SYSTEM_PROMPT: 'You are terse.' });
+    e2e.fake.enqueue({ tokens: ['A1'] }, { tokens: ['A2'] });
     await (await postForm('Q1')).text();
     await (await postForm('Q2')).text();
-    expect(fake.requests[1].body.messages).toEqual([
+    expect(e2e.fake.requests[1].body.messages).toEqual([
       { role: 'system', content: 'You are terse.' },
       { role: 'user', content: 'Q1' },
       { role: 'assistant', content: 'A1' },
@@ -170,8 +151,8 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     const before = await getHistory();
     expect(before.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['p1', 'p2', 'p3']);
 
-    await running.close();
-    running = await startApp(env);
+    await e2e.stop();
+    await e2e.start();
     expect(await getHistory()).toEqual(before);
 
     await (await postForm('p4')).text();
@@ -179,18 +160,18 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['p1', 'p2', 'p3', 'p4']);
     // The model saw the history from before the restart.
-    expect(fake.requests.at(-1)!.body.messages.map((m) => m.content).slice(0, 2)).toEqual(['p1', wordTokens(5).join('')]);
+    expect(e2e.fake.requests.at(-1)!.body.messages.map((m) => m.content).slice(0, 2)).toEqual(['p1', wordTokens(5).join('')]);
   });
 
   it('marks an answer a crash left `streaming` as interrupted at the next start', async () => {
     await (await postForm('before the crash')).text();
-    await running.close();
+    await e2e.stop();
     // What a kill -9 mid-answer leaves behind: the answer's row, still marked streaming by a writer now gone.
-    await db.execute([
+    await e2e.db.execute([
       { sql: `UPDATE messages SET status = 'streaming', content = 'half an', instance_id = ? WHERE role = 'model'`, params: [randomUUID()] },
     ]);
-    running = await startApp(env);
-    expect((await db.readMessages()).map((r) => [r.role, r.content, r.status])).toEqual([
+    await e2e.start();
+    expect((await e2e.db.readMessages()).map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'before the crash', 'complete'],
       ['model', 'half an', 'interrupted'],
     ]);
@@ -198,14 +179,14 @@ describe('seed contract: GET and POST /chat/ against an OpenAI-compatible upstre
   });
 
   it('serves the chat page from public/ with a same-origin Content-Security-Policy', async () => {
-    const response = await fetch(`${running.url}/`);
+    const response = await fetch(`${e2e.url}/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     const html = await response.text();
     expect(html).toContain('src="build/app.js"');
     expect(html).not.toMatch(/(src|href)="https?:/);
-    const script = await fetch(`${running.url}/build/app.js`);
+    const script = await fetch(`${e2e.url}/build/app.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
   });

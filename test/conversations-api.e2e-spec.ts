@@ -1,42 +1,25 @@
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
-import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { type TestDatabase, testDatabase } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { wordTokens } from './support/fake-openai.js';
 import { countMessageRowsRead } from './support/rows-read.js';
 import { type ConversationJson, type DeltaEvent, type MessageJson, ndjson } from './support/streams.js';
 
 const CONTEXT_MAX_TOKENS = 2000;
 
 describe('conversations API', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let running: RunningApp;
-  let db: TestDatabase;
-
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ tokens: wordTokens(6) });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-    running = await startApp({
-      OPENAI_BASE_URL: fake.baseURL,
+  const e2e = useE2eFixture({
+    upstream: { tokens: wordTokens(6) },
+    env: {
       OPENAI_MODEL: 'fake-model',
-      DATABASE_URL: db.url,
       CONTEXT_MAX_TOKENS: String(CONTEXT_MAX_TOKENS),
       UPSTREAM_RETRIES: '0', // retries are covered in upstream-faults
-    });
-  });
-
-  afterEach(async () => {
-    await running.close();
-    await fake.close();
-    await db.drop();
-    dir.remove();
+    },
   });
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${running.url}${path}`, {
+    const response = await fetch(`${e2e.url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -80,7 +63,7 @@ describe('conversations API', () => {
       expect((await api('DELETE', `/api/conversations/${conversation.id}`)).status).toBe(204);
       expect((await api('GET', `/api/conversations/${conversation.id}`)).status).toBe(404);
       expect((await api('DELETE', `/api/conversations/${conversation.id}`)).status).toBe(404);
-      expect((await db.readMessages())).toEqual([]);
+      expect((await e2e.db.readMessages())).toEqual([]);
     });
 
     it('titles an untitled conversation after its first prompt: first line, trimmed', async () => {
@@ -159,7 +142,7 @@ describe('conversations API', () => {
       const response = await api(method, path, body);
       expect(response.status).toBe(404);
       expect(response.json).toEqual({ statusCode: 404, error: 'Not Found', message: `Conversation ${missing} not found` });
-      expect(fake.requests).toHaveLength(0);
+      expect(e2e.fake.requests).toHaveLength(0);
     });
 
     it.each([
@@ -186,7 +169,7 @@ describe('conversations API', () => {
       const regenerate = await api('POST', `/api/conversations/${id}/regenerate`);
       expect(regenerate.status).toBe(409);
       expect(regenerate.json).toMatchObject({ message: expect.stringMatching(/no prompt to regenerate/) });
-      expect(fake.requests).toHaveLength(0);
+      expect(e2e.fake.requests).toHaveLength(0);
     });
   });
 
@@ -195,7 +178,7 @@ describe('conversations API', () => {
     const rawPost = (path: string, body: unknown, acceptEncoding?: string) =>
       new Promise<{ headers: IncomingHttpHeaders; chunks: Buffer[] }>((resolve, reject) => {
         const req = httpRequest(
-          `${running.url}${path}`,
+          `${e2e.url}${path}`,
           { method: 'POST', headers: { 'content-type': 'application/json', ...(acceptEncoding && { 'accept-encoding': acceptEncoding }) } },
           (res) => {
             const chunks: Buffer[] = [];
@@ -210,7 +193,7 @@ describe('conversations API', () => {
     it('gzips the delta stream for clients that accept it, flushed line by line, and never the seed format', async () => {
       const tokens = wordTokens(400);
       const { id } = await create();
-      fake.enqueue({ tokens, tokenDelayMs: 1 }, { tokens, tokenDelayMs: 1 });
+      e2e.fake.enqueue({ tokens, tokenDelayMs: 1 }, { tokens, tokenDelayMs: 1 });
       const plain = await rawPost(`/api/conversations/${id}/messages`, { prompt: 'plain' });
       const zipped = await rawPost(`/api/conversations/${id}/messages`, { prompt: 'zipped' }, 'br;q=1, gzip;q=0.8');
       expect(plain.headers['content-encoding']).toBeUndefined();
@@ -230,7 +213,7 @@ describe('conversations API', () => {
       // Envelopes repeat line after line: they compress well.
       expect(Buffer.concat(zipped.chunks).length).toBeLessThan(Buffer.concat(plain.chunks).length * 0.6);
 
-      fake.enqueue({ tokens: wordTokens(5) });
+      e2e.fake.enqueue({ tokens: wordTokens(5) });
       const seed = await rawPost(`/api/conversations/${id}/messages?format=full`, { prompt: 'seed' }, 'gzip');
       expect(seed.headers['content-encoding']).toBeUndefined();
       expect(Buffer.concat(seed.chunks).toString()).toContain('"role":"model"');
@@ -238,7 +221,7 @@ describe('conversations API', () => {
 
     it('delta format: start, deltas that reassemble to the stored text, done with usage', async () => {
       const tokens = wordTokens(50).map((t, i) => (i % 7 === 0 ? `${t}\n"q" ✓ ` : t));
-      fake.enqueue({ tokens, tokenDelayMs: 3 });
+      e2e.fake.enqueue({ tokens, tokenDelayMs: 3 });
       const { id } = await create();
       const response = await ask(id, 'stream deltas');
       expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
@@ -255,7 +238,7 @@ describe('conversations API', () => {
       expect(message).toMatchObject({ id: start.messageId, role: 'model', status: 'complete', model: 'fake-model' });
       expect(message).not.toHaveProperty('content'); // the deltas carried it
       expect(done.usage).toEqual({ promptTokens: expect.any(Number), completionTokens: tokens.length });
-      const stored = (await db.readMessages()).find((r) => r.id === message.id)!;
+      const stored = (await e2e.db.readMessages()).find((r) => r.id === message.id)!;
       expect(stored.content).toBe(tokens.join(''));
       expect(stored.completion_tokens).toBe(tokens.length);
       expect(stored.prompt_tokens).toBe(done.usage!.promptTokens);
@@ -263,11 +246,11 @@ describe('conversations API', () => {
 
     it('full format is the seed format', async () => {
       const tokens = wordTokens(30);
-      fake.enqueue({ tokens, tokenDelayMs: 2 }, { tokens, tokenDelayMs: 2 });
+      e2e.fake.enqueue({ tokens, tokenDelayMs: 2 }, { tokens, tokenDelayMs: 2 });
       const { id } = await create();
       const full = await ask(id, 'same question', '?format=full');
       expect(full.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-      const seed = await fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'same question' }) });
+      const seed = await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'same question' }) });
       const shape = (text: string) => {
         const lines = ndjson<{ role: string; timestamp: string; content: string }>(text);
         expect(lines.every((l) => Object.keys(l).join() === 'role,timestamp,content')).toBe(true);
@@ -280,7 +263,7 @@ describe('conversations API', () => {
     });
 
     it('regenerate replaces the last answer, from a context without it', async () => {
-      fake.enqueue({ tokens: ['first ', 'answer'] }, { tokens: ['second ', 'answer'] });
+      e2e.fake.enqueue({ tokens: ['first ', 'answer'] }, { tokens: ['second ', 'answer'] });
       const { id } = await create();
       await ask(id, 'question');
       const response = await api('POST', `/api/conversations/${id}/regenerate`);
@@ -288,7 +271,7 @@ describe('conversations API', () => {
       const events = ndjson<DeltaEvent>(response.text);
       expect(events.filter((e) => e.type === 'delta').map((e) => e.text).join('')).toBe('second answer');
       expect(events.at(-1)).toMatchObject({ type: 'done', message: { status: 'complete' } });
-      expect(fake.requests[1].body.messages).toEqual([{ role: 'user', content: 'question' }]);
+      expect(e2e.fake.requests[1].body.messages).toEqual([{ role: 'user', content: 'question' }]);
       const stored = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
       expect(stored.map((m) => [m.role, m.content])).toEqual([
         ['user', 'question'],
@@ -298,7 +281,7 @@ describe('conversations API', () => {
 
     it('keeps one answer per prompt: regenerates that race, or one during an answer, get 409', async () => {
       // Slow answers: the racing requests all arrive while the first one still streams.
-      fake.enqueue({ tokens: ['first'] }, { tokens: wordTokens(5), firstTokenDelayMs: 1500, tokenDelayMs: 5 });
+      e2e.fake.enqueue({ tokens: ['first'] }, { tokens: wordTokens(5), firstTokenDelayMs: 1500, tokenDelayMs: 5 });
       const { id } = await create();
       await ask(id, 'question');
       const racing = await Promise.all([1, 2, 3].map(() => api('POST', `/api/conversations/${id}/regenerate`)));
@@ -306,7 +289,7 @@ describe('conversations API', () => {
       for (const refused of racing.filter((r) => r.status === 409)) {
         expect(refused.json).toMatchObject({ statusCode: 409, message: expect.stringMatching(/still being written/) });
       }
-      expect(fake.requests).toHaveLength(2);
+      expect(e2e.fake.requests).toHaveLength(2);
       const stored = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
       expect(stored.map((m) => [m.role, m.content, m.status])).toEqual([
         ['user', 'question', 'complete'],
@@ -314,9 +297,9 @@ describe('conversations API', () => {
       ]);
 
       // A regenerate while a prompt's answer streams is refused the same way.
-      fake.enqueue({ tokens: wordTokens(5), firstTokenDelayMs: 1500, tokenDelayMs: 5 });
+      e2e.fake.enqueue({ tokens: wordTokens(5), firstTokenDelayMs: 1500, tokenDelayMs: 5 });
       const answering = api('POST', `/api/conversations/${id}/messages`, { prompt: 'next' });
-      await fake.request(3);
+      await e2e.fake.request(3);
       expect((await api('POST', `/api/conversations/${id}/regenerate`)).status).toBe(409);
       expect((await answering).status).toBe(200);
       const after = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
@@ -324,7 +307,7 @@ describe('conversations API', () => {
     });
 
     it('a failed regeneration keeps the answer it was meant to replace', async () => {
-      fake.enqueue({ tokens: ['kept'] }, { status: 500 });
+      e2e.fake.enqueue({ tokens: ['kept'] }, { status: 500 });
       const { id } = await create();
       await ask(id, 'question');
       const events = ndjson<DeltaEvent>((await api('POST', `/api/conversations/${id}/regenerate`)).text);
@@ -339,7 +322,7 @@ describe('conversations API', () => {
   });
 
   describe('AI SDK compatibility (DefaultChatTransport + readUIMessageStream)', () => {
-    const transport = () => new DefaultChatTransport<UIMessage>({ api: `${running.url}/api/chat` });
+    const transport = () => new DefaultChatTransport<UIMessage>({ api: `${e2e.url}/api/chat` });
     const userMessage = (id: string, text: string): UIMessage => ({ id, role: 'user', parts: [{ type: 'text', text }] });
 
     async function lastMessage(stream: ReadableStream<import('ai').UIMessageChunk>): Promise<UIMessage | undefined> {
@@ -352,7 +335,7 @@ describe('conversations API', () => {
 
     it('streams an answer the AI SDK client reads as the same text that is stored', async () => {
       const tokens = wordTokens(25);
-      fake.enqueue({ tokens, tokenDelayMs: 2 });
+      e2e.fake.enqueue({ tokens, tokenDelayMs: 2 });
       const stream = await transport().sendMessages({
         chatId: 'chat-abc-123',
         messages: [userMessage('m1', 'Hello from useChat')],
@@ -372,7 +355,7 @@ describe('conversations API', () => {
     });
 
     it('takes only the last user message from the client; the history comes from the database', async () => {
-      fake.enqueue({ tokens: ['A1'] }, { tokens: ['A2'] });
+      e2e.fake.enqueue({ tokens: ['A1'] }, { tokens: ['A2'] });
       const chatId = 'chat-history';
       await lastMessage(
         await transport().sendMessages({ chatId, messages: [userMessage('m1', 'Q1')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined }),
@@ -384,7 +367,7 @@ describe('conversations API', () => {
         userMessage('m2', 'Q2'),
       ];
       await lastMessage(await transport().sendMessages({ chatId, messages: forged, trigger: 'submit-message', messageId: undefined, abortSignal: undefined }));
-      expect(fake.requests[1].body.messages).toEqual([
+      expect(e2e.fake.requests[1].body.messages).toEqual([
         { role: 'user', content: 'Q1' },
         { role: 'assistant', content: 'A1' },
         { role: 'user', content: 'Q2' },
@@ -392,7 +375,7 @@ describe('conversations API', () => {
     });
 
     it('regenerates with trigger regenerate-message', async () => {
-      fake.enqueue({ tokens: ['old'] }, { tokens: ['new'] });
+      e2e.fake.enqueue({ tokens: ['old'] }, { tokens: ['new'] });
       // A conversation made through the REST API, used as the chat id, so its messages can be read back.
       const chatId = ((await api('POST', '/api/conversations', {})).json as { id: string }).id;
       await lastMessage(
@@ -413,12 +396,12 @@ describe('conversations API', () => {
         expect(response.json).toMatchObject({ statusCode: 409, message: expect.stringMatching(/no prompt to regenerate/) });
       }
       expect(((await api('GET', '/api/conversations')).json as { items: ConversationJson[] }).items).toEqual([]);
-      expect(fake.requests).toHaveLength(0);
+      expect(e2e.fake.requests).toHaveLength(0);
     });
 
     it('sends the SSE headers and [DONE], and an error part when the upstream fails', async () => {
-      fake.enqueue({ status: 500 });
-      const response = await fetch(`${running.url}/api/chat`, {
+      e2e.fake.enqueue({ status: 500 });
+      const response = await fetch(`${e2e.url}/api/chat`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ id: 'x', messages: [userMessage('m', 'hi')], trigger: 'submit-message' }),
@@ -450,12 +433,12 @@ describe('conversations API', () => {
           params: [conversationId, 'user', `question ${i} ${'x'.repeat(150)}`, stamp, stamp, null, conversationId, 'model', `answer ${i} ${'y'.repeat(250)}`, stamp, stamp, 'fake-model'],
         });
       }
-      await db.execute(statements);
+      await e2e.db.execute(statements);
     }
     const estimate = (content: string) => Math.ceil(Buffer.byteLength(content) / 4) + 4;
 
     it('after 2,000 turns the model gets the newest messages within the budget, and the POST reads no more rows than that', async () => {
-      const rowsRead = countMessageRowsRead(running.app);
+      const rowsRead = countMessageRowsRead(e2e.app);
       const long = await create('long');
       await seedTurns(long.id, 2000);
       const short = await create('short');
@@ -464,7 +447,7 @@ describe('conversations API', () => {
       const before = rowsRead.count;
       await ask(long.id, 'the newest question');
       const rowsForLong = rowsRead.count - before;
-      const sent = fake.requests[0].body.messages;
+      const sent = e2e.fake.requests[0].body.messages;
 
       expect(sent.at(-1)).toEqual({ role: 'user', content: 'the newest question' });
       expect(sent.at(-2)).toEqual({ role: 'assistant', content: `answer 1999 ${'y'.repeat(250)}` });
@@ -482,14 +465,14 @@ describe('conversations API', () => {
       const beforeShort = rowsRead.count;
       await ask(short.id, 'short question');
       expect(rowsRead.count - beforeShort).toBe(11); // 10 stored + the new prompt
-      expect(fake.requests[1].body.messages).toHaveLength(11);
+      expect(e2e.fake.requests[1].body.messages).toHaveLength(11);
     });
 
     it('GET /chat/ streams a long history completely, in order', async () => {
       await api('GET', '/chat/'); // nothing yet
-      await fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'create the default conversation' }) }).then((r) => r.text());
+      await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'create the default conversation' }) }).then((r) => r.text());
       await seedTurns('00000000-0000-0000-0000-000000000000', 1200);
-      const response = await fetch(`${running.url}/chat/`);
+      const response = await fetch(`${e2e.url}/chat/`);
       const lines = ndjson<{ role: string; content: string }>(await response.text());
       expect(lines).toHaveLength(2 + 2400);
       expect(lines[0].content).toBe('create the default conversation');

@@ -1,35 +1,19 @@
 import { once } from 'node:events';
-import { parseNdjson, tempDir } from './support/app-harness.js';
-import { type AppProcess, startBuiltApp } from './support/built-app.js';
-import { type TestDatabase, testDatabase, withTimeout } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { parseNdjson } from './support/app-harness.js';
+import { startBuiltApp } from './support/built-app.js';
+import { withTimeout } from './support/database.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { wordTokens } from './support/fake-openai.js';
 
 /** The built app in its own process, stopped with real signals: SIGTERM drains, SIGKILL loses nothing stored. */
 describe('dist/main.js under SIGTERM and SIGKILL', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let db: TestDatabase;
-  let app: AppProcess | undefined;
+  const e2e = useE2eFixture({ upstream: { tokens: wordTokens(5) }, env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0' }, autoStart: false });
 
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-  });
-
-  afterEach(async () => {
-    await app?.stop();
-    await fake.close();
-    await db.drop();
-    dir.remove();
-  });
-
-  const start = async () =>
-    (app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0' }));
+  const start = () => e2e.startBuilt();
 
   /** Starts a slow answer and resolves once a few model lines have arrived, with the reader and text so far. */
   async function slowAnswerUnderway(url: string, prompt: string) {
-    fake.enqueue({ tokens: wordTokens(500), tokenDelayMs: 20 });
+    e2e.fake.enqueue({ tokens: wordTokens(500), tokenDelayMs: 20 });
     const response = await fetch(`${url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt }) });
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -60,10 +44,10 @@ describe('dist/main.js under SIGTERM and SIGKILL', () => {
 
     const [code, signal] = (await withTimeout(exited, 5000, 'exit after SIGTERM')) as [number | null, string | null];
     expect(code === 0 || signal === 'SIGTERM').toBe(true);
-    await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
-    expect(fake.requests[0].aborted).toBe(true);
+    await withTimeout(e2e.fake.requests[0].closed, 1000, 'upstream connection closing');
+    expect(e2e.fake.requests[0].aborted).toBe(true);
 
-    const rows = (await db.readMessages());
+    const rows = (await e2e.db.readMessages());
     expect(rows.map((r) => [r.role, r.status])).toEqual([
       ['user', 'complete'],
       ['model', 'interrupted'],
@@ -82,7 +66,7 @@ describe('dist/main.js under SIGTERM and SIGKILL', () => {
     await exited;
 
     const second = await start();
-    const rows = (await db.readMessages());
+    const rows = (await e2e.db.readMessages());
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'completed question', 'complete'],
       ['model', wordTokens(5).join(''), 'complete'],
@@ -98,12 +82,12 @@ describe('dist/main.js under SIGTERM and SIGKILL', () => {
   }, 30_000);
 
   it('warns loudly when AUTH_MODE=none listens beyond loopback, and not when it needs tokens', async () => {
-    const open = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: db.url, HOST: '0.0.0.0' });
+    const open = await startBuiltApp({ OPENAI_BASE_URL: e2e.fake.baseURL, DATABASE_URL: e2e.db.url, HOST: '0.0.0.0' });
     await open.stop();
     expect(open.log()).toMatch(/AUTH_MODE=none on HOST=0\.0\.0\.0: ANYONE who can reach this address/);
     const locked = await startBuiltApp({
-      OPENAI_BASE_URL: fake.baseURL,
-      DATABASE_URL: db.url,
+      OPENAI_BASE_URL: e2e.fake.baseURL,
+      DATABASE_URL: e2e.db.url,
       HOST: '0.0.0.0',
       AUTH_MODE: 'token',
       API_TOKENS: 'a-token-of-sixteen-chars-or-more',

@@ -1,29 +1,9 @@
-import { type TestDatabase, testDatabase } from './support/database.js';
-import { type RunningApp, startApp, tempDir } from './support/app-harness.js';
-import { FakeOpenAi } from './support/fake-openai.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
 
 describe('security headers and CORS', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let running: RunningApp | undefined;
-  let db: TestDatabase;
+  const e2e = useE2eFixture({ upstream: { tokens: ['ok'] }, autoStart: false });
 
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ tokens: ['ok'] });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-  });
-
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    await fake.close();
-    await db.drop();
-    dir.remove();
-  });
-
-  const start = async (env: Record<string, string> = {}) =>
-    (running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: db.url, ...env }));
+  const start = (env: Record<string, string> = {}) => e2e.start(env);
 
   const preflight = (url: string, origin: string) =>
     fetch(`${url}/api/conversations`, {

@@ -1,7 +1,7 @@
-import { parseNdjson, tempDir } from './support/app-harness.js';
-import { type AppProcess, startBuiltApp } from './support/built-app.js';
-import { type MessageRow, type TestDatabase, testDatabase, waitForMessages } from './support/database.js';
-import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
+import { parseNdjson } from './support/app-harness.js';
+import { type MessageRow, waitForMessages } from './support/database.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { wordTokens } from './support/fake-openai.js';
 
 /**
  * Scale-out on PostgreSQL (this file runs in the postgres project only): two real processes
@@ -9,29 +9,9 @@ import { FakeOpenAi, wordTokens } from './support/fake-openai.js';
  * would spread one user's requests.
  */
 describe('two instances on one PostgreSQL database', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let db: TestDatabase;
-  const apps: AppProcess[] = [];
+  const e2e = useE2eFixture({ upstream: { echo: true, tokenDelayMs: 2 }, env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0' }, autoStart: false });
 
-  const start = async (env: Record<string, string> = {}) => {
-    const app = await startBuiltApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model', DATABASE_URL: db.url, UPSTREAM_RETRIES: '0', ...env });
-    apps.push(app);
-    return app;
-  };
-
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ echo: true, tokenDelayMs: 2 });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.stop()));
-    await fake.close();
-    await db.drop();
-    dir.remove();
-  });
+  const start = (env: Record<string, string> = {}) => e2e.startBuilt(env);
 
   /** Each prompt once, each followed at once by its own complete answer, timestamps rising with ids. */
   function expectConsistentExchanges(rows: MessageRow[], prompts: string[]) {
@@ -71,7 +51,7 @@ describe('two instances on one PostgreSQL database', () => {
     ]);
     expect(responses.map(([status]) => status)).toEqual(responses.map(() => 200));
 
-    const rows = await db.readMessages();
+    const rows = await e2e.db.readMessages();
     const inRest = rows.filter((r) => r.conversation_id === created.id);
     const inSeed = rows.filter((r) => r.conversation_id !== created.id);
     expect(new Set(inSeed.map((r) => r.conversation_id)).size).toBe(1);
@@ -91,7 +71,7 @@ describe('two instances on one PostgreSQL database', () => {
   it("an instance starting up leaves a live instance's answer alone, and marks a killed one's interrupted", async () => {
     const a = await start();
     const streamUntilModelLines = async (lines: number) => {
-      fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 10 });
+      e2e.fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 10 });
       const response = await fetch(`${a.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'long one' }) });
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
@@ -102,18 +82,18 @@ describe('two instances on one PostgreSQL database', () => {
 
     const live = await streamUntilModelLines(2);
     const b = await start(); // sweeps at start-up: a is alive and holds its lease
-    expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });
     while (!(await live.read()).done) {
       // a finishes its answer
     }
-    expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'complete', content: wordTokens(300).join('') });
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'complete', content: wordTokens(300).join('') });
 
     await streamUntilModelLines(2);
     a.child.kill('SIGKILL');
     await new Promise((resolve) => a.child.once('exit', resolve));
     await b.stop();
     await start(); // a third instance: a's lease died with it
-    const rows = await waitForMessages(db, (r) => r.at(-1)?.status === 'interrupted');
+    const rows = await waitForMessages(e2e.db, (r) => r.at(-1)?.status === 'interrupted');
     expect(rows.map((r) => [r.role, r.status])).toEqual([
       ['user', 'complete'],
       ['model', 'complete'],
@@ -126,17 +106,17 @@ describe('two instances on one PostgreSQL database', () => {
 
   it('a running instance marks a killed instance’s answer interrupted at its next sweep, with no restart', async () => {
     const [a, b] = await Promise.all([start(), start({ RECOVERY_SWEEP_INTERVAL_MS: '500' })]);
-    fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 10 });
+    e2e.fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 10 });
     const response = await fetch(`${a.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'cut short' }) });
     const reader = response.body!.getReader();
     let text = '';
     while (!text.includes('"role":"model"')) text += new TextDecoder().decode((await reader.read()).value);
     // b's sweeps meanwhile leave a live writer's answer alone.
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });
 
     a.child.kill('SIGKILL');
-    const rows = await waitForMessages(db, (r) => r.at(-1)?.status === 'interrupted', 5000);
+    const rows = await waitForMessages(e2e.db, (r) => r.at(-1)?.status === 'interrupted', 5000);
     expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
       ['user', 'cut short', 'complete'],
       ['model', '', 'interrupted'],

@@ -1,8 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
-import { parseNdjson, type RunningApp, startApp, tempDir } from './support/app-harness.js';
+import { parseNdjson } from './support/app-harness.js';
 import { type AppProcess, freePort, startBuiltApp } from './support/built-app.js';
-import { type TestDatabase, testDatabase, withTimeout } from './support/database.js';
-import { FakeOpenAi, type FakeReply, wordTokens } from './support/fake-openai.js';
+import { withTimeout } from './support/database.js';
+import { useE2eFixture } from './support/e2e-fixture.js';
+import { type FakeReply, wordTokens } from './support/fake-openai.js';
 import { type DeltaEvent, type MessageJson, ndjson } from './support/streams.js';
 
 /** Everything the app logs, as text. */
@@ -33,41 +34,21 @@ async function closedUpstreamWithSecrets() {
 }
 
 describe('upstream faults: retries, timeouts, malformed streams, keep-alive', () => {
-  let fake: FakeOpenAi;
-  let dir: ReturnType<typeof tempDir>;
-  let running: RunningApp | undefined;
-  let db: TestDatabase;
+  const e2e = useE2eFixture({ upstream: { tokens: wordTokens(5) }, autoStart: false });
 
-  beforeEach(async () => {
-    fake = await FakeOpenAi.start({ tokens: wordTokens(5) });
-    dir = tempDir();
-    db = await testDatabase(dir.path);
-  });
-
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    await fake.close();
-    await db.drop();
-    dir.remove();
-  });
-
-  const start = async (env: Record<string, string> = {}) => {
-    running = await startApp({ OPENAI_BASE_URL: fake.baseURL, DATABASE_URL: db.url, ...env });
-    return running;
-  };
+  const start = (env: Record<string, string> = {}) => e2e.start(env);
   const post = async (prompt: string) =>
-    (await fetch(`${running!.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt }) })).text();
+    (await fetch(`${e2e.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt }) })).text();
 
   it('retries a 429 and a 500 before the first token, and answers', async () => {
     await start();
-    fake.enqueue({ status: 429 }, { status: 500 }, { tokens: ['third ', 'time'] });
+    e2e.fake.enqueue({ status: 429 }, { status: 500 }, { tokens: ['third ', 'time'] });
     const lines = parseNdjson(await post('please'));
     expect(lines[0].role).toBe('user');
     expect(lines.slice(1).every((l) => l.role === 'model')).toBe(true); // no error line
     expect(lines.at(-1)!.content).toBe('third time');
-    expect(fake.requests).toHaveLength(3);
-    expect((await db.readMessages()).map((r) => [r.role, r.status])).toEqual([
+    expect(e2e.fake.requests).toHaveLength(3);
+    expect((await e2e.db.readMessages()).map((r) => [r.role, r.status])).toEqual([
       ['user', 'complete'],
       ['model', 'complete'],
     ]);
@@ -75,62 +56,62 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
 
   it('gives up after UPSTREAM_RETRIES and ends with the error line', async () => {
     await start({ UPSTREAM_RETRIES: '1' });
-    fake.enqueue({ status: 503 }, { status: 503 }, { tokens: ['never'] });
+    e2e.fake.enqueue({ status: 503 }, { status: 503 }, { tokens: ['never'] });
     const lines = parseNdjson(await post('please'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/HTTP 503/) });
-    expect(fake.requests).toHaveLength(2);
+    expect(e2e.fake.requests).toHaveLength(2);
   });
 
   it('does not retry once text has arrived', async () => {
     await start();
-    fake.enqueue({ tokens: wordTokens(10), dropAfterTokens: 3, tokenDelayMs: 5 });
+    e2e.fake.enqueue({ tokens: wordTokens(10), dropAfterTokens: 3, tokenDelayMs: 5 });
     const lines = parseNdjson(await post('please'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/broke off/) });
-    expect(fake.requests).toHaveLength(1);
-    expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
+    expect(e2e.fake.requests).toHaveLength(1);
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
   });
 
   it('does not retry what a retry cannot fix (401, 400)', async () => {
     await start();
-    fake.enqueue({ status: 401 }, { status: 400, errorMessage: 'bad request' });
+    e2e.fake.enqueue({ status: 401 }, { status: 400, errorMessage: 'bad request' });
     expect(parseNdjson(await post('one')).at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/API key/) });
     expect(parseNdjson(await post('two')).at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/HTTP 400/) });
-    expect(fake.requests).toHaveLength(2);
+    expect(e2e.fake.requests).toHaveLength(2);
   });
 
   it('times out an upstream that sends no first token, and closes its connection', async () => {
     await start({ UPSTREAM_FIRST_TOKEN_TIMEOUT_MS: '300', UPSTREAM_RETRIES: '0' });
-    fake.enqueue({ tokens: ['late'], firstTokenDelayMs: 10_000 });
+    e2e.fake.enqueue({ tokens: ['late'], firstTokenDelayMs: 10_000 });
     const lines = parseNdjson(await post('hello?'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server sent nothing for 0.3 s.' });
-    await withTimeout(fake.requests[0].closed, 1000, 'upstream connection closing');
-    expect(fake.requests[0].aborted).toBe(true);
+    await withTimeout(e2e.fake.requests[0].closed, 1000, 'upstream connection closing');
+    expect(e2e.fake.requests[0].aborted).toBe(true);
   });
 
   it('times out an upstream that goes quiet mid-answer, keeping what arrived', async () => {
     await start({ UPSTREAM_IDLE_TIMEOUT_MS: '300' });
-    fake.enqueue({ tokens: ['fast ', 'start ', 'never'], tokenDelays: [0, 0, 10_000] });
+    e2e.fake.enqueue({ tokens: ['fast ', 'start ', 'never'], tokenDelays: [0, 0, 10_000] });
     const lines = parseNdjson(await post('go'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(/stopped sending for 0.3 s/) });
-    expect((await db.readMessages()).at(-1)).toMatchObject({ content: 'fast start ', status: 'error' });
-    expect(fake.requests).toHaveLength(1); // text had arrived: no retry
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ content: 'fast start ', status: 'error' });
+    expect(e2e.fake.requests).toHaveLength(1); // text had arrived: no retry
   });
 
   it('ends the answer with the upstream’s message on an `event: error` mid-stream, keeping the text so far', async () => {
     await start();
-    fake.enqueue({ tokens: wordTokens(6), errorEvent: { afterTokens: 3, message: 'The engine is overloaded' } });
+    e2e.fake.enqueue({ tokens: wordTokens(6), errorEvent: { afterTokens: 3, message: 'The engine is overloaded' } });
     const lines = parseNdjson(await post('overload me'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server reported an error: The engine is overloaded' });
-    expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
-    expect(fake.requests).toHaveLength(1); // a server error after the first token is not retried
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(3).join(''), status: 'error' });
+    expect(e2e.fake.requests).toHaveLength(1); // a server error after the first token is not retried
   });
 
   it('ends a malformed upstream stream with an error line, and keeps serving', async () => {
     await start();
-    fake.enqueue({ tokens: wordTokens(6), malformedAfterTokens: 2 });
+    e2e.fake.enqueue({ tokens: wordTokens(6), malformedAfterTokens: 2 });
     const lines = parseNdjson(await post('break it'));
     expect(lines.at(-1)).toMatchObject({ role: 'error', content: 'The model server sent malformed data.' });
-    expect((await db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(2).join(''), status: 'error' });
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ content: wordTokens(2).join(''), status: 'error' });
     expect(parseNdjson(await post('again')).at(-1)).toMatchObject({ role: 'model', content: wordTokens(5).join('') });
   });
 
@@ -139,7 +120,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     async (httpClient) => {
       const upstream = await closedUpstreamWithSecrets();
       const logger = new CapturingLogger();
-      running = await startApp({ ...upstream.env, UPSTREAM_HTTP_CLIENT: httpClient, DATABASE_URL: db.url }, { logger });
+      const running = await e2e.start({ ...upstream.env, UPSTREAM_HTTP_CLIENT: httpClient }, { logger });
       const expected = 'The model server could not be reached.';
 
       const seed = await (await fetch(`${running.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'anyone?' }) })).text();
@@ -168,7 +149,7 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     const upstream = await closedUpstreamWithSecrets();
     let app: AppProcess | undefined;
     try {
-      app = await startBuiltApp({ ...upstream.env, DATABASE_URL: db.url });
+      app = await startBuiltApp({ ...upstream.env, DATABASE_URL: e2e.db.url });
       const body = await (await fetch(`${app.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'anyone?' }) })).text();
       expect(parseNdjson(body).at(-1)).toMatchObject({ role: 'error', content: 'The model server could not be reached.' });
       // The warning is logged before the error line goes out, but reaches us through a pipe.
@@ -189,30 +170,30 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
       ['[DONE] and no choice at all', { noChoices: true }, /ended the stream without an answer/, ''],
     ])('%s', async (_, reply, message, textSoFar) => {
       await start({ UPSTREAM_HTTP_CLIENT: httpClient });
-      fake.enqueue(reply);
+      e2e.fake.enqueue(reply);
       const lines = parseNdjson(await post('read this'));
       expect(lines.at(-1)).toMatchObject({ role: 'error', content: expect.stringMatching(message) });
-      expect((await db.readMessages()).at(-1)).toMatchObject({ role: 'model', content: textSoFar, status: 'error', error: lines.at(-1)!.content });
-      expect(fake.requests).toHaveLength(1);
-      await withTimeout(fake.requests[0].closed, 2000, 'upstream connection closing');
+      expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ role: 'model', content: textSoFar, status: 'error', error: lines.at(-1)!.content });
+      expect(e2e.fake.requests).toHaveLength(1);
+      await withTimeout(e2e.fake.requests[0].closed, 2000, 'upstream connection closing');
       if (reply.hugeLine) {
         // Reading stopped and the request was aborted long before the line's end.
-        expect(fake.requests[0].aborted).toBe(true);
-        expect(fake.requests[0].hugeLineBytesSent).toBeLessThan(reply.hugeLine.bytes);
+        expect(e2e.fake.requests[0].aborted).toBe(true);
+        expect(e2e.fake.requests[0].hugeLineBytesSent).toBeLessThan(reply.hugeLine.bytes);
       }
     });
   });
 
   it('keeps text ended by [DONE] without a finish_reason as a complete answer', async () => {
     await start();
-    fake.enqueue({ tokens: ['no ', 'finish ', 'reason'], noFinishReason: true });
+    e2e.fake.enqueue({ tokens: ['no ', 'finish ', 'reason'], noFinishReason: true });
     expect(parseNdjson(await post('go')).at(-1)).toMatchObject({ role: 'model', content: 'no finish reason' });
-    expect((await db.readMessages()).at(-1)).toMatchObject({ content: 'no finish reason', status: 'complete', error: null });
+    expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ content: 'no finish reason', status: 'complete', error: null });
   });
 
   it('sends empty keep-alive lines while the model is quiet, which readers skip', async () => {
     await start({ KEEPALIVE_INTERVAL_MS: '50' });
-    fake.enqueue({ tokens: ['after ', 'a pause'], firstTokenDelayMs: 500 }, { tokens: ['delta ', 'too'], firstTokenDelayMs: 500 });
+    e2e.fake.enqueue({ tokens: ['after ', 'a pause'], firstTokenDelayMs: 500 }, { tokens: ['delta ', 'too'], firstTokenDelayMs: 500 });
     const body = await post('think first');
     expect(body).toMatch(/\n\n/); // an empty line went out while waiting
     // The seed page skips lines of one character or less, then parses the rest.
@@ -221,9 +202,9 @@ describe('upstream faults: retries, timeouts, malformed streams, keep-alive', ()
     expect(lines.slice(1).every((l) => l.role === 'model')).toBe(true);
     expect(lines.at(-1)!.content).toBe('after a pause');
 
-    const conversation = (await (await fetch(`${running!.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
+    const conversation = (await (await fetch(`${e2e.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string };
     const delta = await (
-      await fetch(`${running!.url}/api/conversations/${conversation.id}/messages`, {
+      await fetch(`${e2e.url}/api/conversations/${conversation.id}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ prompt: 'think again' }),

@@ -18,7 +18,7 @@ export interface E2eFixtureOptions {
   readonly env?: Env;
   /** Start the app in the set-up hook (the default); `false`: each test calls `start(env)` itself. */
   readonly autoStart?: boolean;
-  /** `'test'` (the default): a fresh set for each test; `'file'`: one set for the tests of the block. */
+  /** `'test'` (the default): a fresh set for each test; `'file'`: one set for all tests of the block. */
   readonly scope?: 'test' | 'file';
 }
 
@@ -54,17 +54,17 @@ interface Resources {
   db?: TestDatabase;
   fake?: FakeOpenAi;
   running?: RunningApp;
-  /** Every app started and not yet closed, the running one included. */
+  /** In-process apps not closed yet, and every built one (stopping one that has exited does nothing). */
   readonly apps: Set<{ close(): Promise<void> }>;
   readonly databases: TestDatabase[];
 }
 
 /**
- * The e2e set-up most spec files share: a temp folder, a database of the project's kind, a
- * fake upstream and the app on them, made in jest hooks of the block this is called in and
- * torn down whatever state a failed test left. Call it in an outer block to its own hooks in
- * the spec: after-hooks run inner block first, so whatever the spec opens against the app
- * closes before the app does.
+ * The set-up most e2e specs share: a temp folder, a database of the project's kind, a fake
+ * upstream and the app on them, made in jest hooks of the block this is called in, and torn
+ * down with whatever a failed test left open, so the worker can exit. A spec whose own hooks
+ * open clients of the app (a browser) calls it in an outer block: jest runs an inner block's
+ * after-hooks first, so those clients close before the app does.
  */
 export function useE2eFixture(options: E2eFixtureOptions = {}): E2eFixture {
   const { upstream = {}, autoStart = true, scope = 'test' } = options;
