@@ -164,6 +164,148 @@ describeInBrowser('the chat page in Chromium', () => {
     expect(stored.status).toBe('interrupted');
   }, 60_000);
 
+  // The answers below run on the server for seconds (slow fake replies), so that a reload, a
+  // second tab or a switch lands in the middle of them; the tests wait for words, not for time.
+  const answerText = (p: Page = page) => p.evaluate(() => document.querySelector('.message.model:last-child .body')?.textContent ?? '');
+  const showsWord = (p: Page, word: string) =>
+    p.waitForFunction((w) => (document.querySelector('.message.model:last-child .body')?.textContent ?? '').split(/\s+/).includes(w), word);
+  const storedAnswer = async () => (await db.readMessages()).filter((r) => r.role === 'model').at(-1)!;
+
+  it('after a reload mid-answer, shows the text so far and follows the answer live to its end', async () => {
+    const tokens = wordTokens(200);
+    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    await page.locator('#new-chat').click();
+    await send('keep talking');
+    await showsWord(page, 'w10');
+    await page.reload();
+
+    // Reattached: the text so far at once, the busy state and Stop, then words that came after the reload.
+    await page.waitForSelector('.message.model[aria-busy="true"]');
+    const partial = await answerText();
+    expect(partial).toMatch(/^w0 w1 w2 /);
+    expect(partial).not.toContain('w199');
+    expect(await page.locator('#prompt').isDisabled()).toBe(true);
+    expect(await page.locator('#stop').isVisible()).toBe(true);
+    const later = `w${Number(/w(\d+)\s*$/.exec(partial)![1]) + 5}`;
+    await showsWord(page, later);
+
+    await idle();
+    expect((await answerText()).trim()).toBe(tokens.join('').trim());
+    expect(await page.locator('.message.model[aria-busy]').count()).toBe(0);
+    expect(await page.locator('.message.model .note').count()).toBe(0);
+    // The prompt once, from the message list: the resumed stream's own copy is not shown again.
+    expect(await page.locator('.message.user .body').allTextContents()).toEqual(['keep talking']);
+    expect(await page.locator('.message.model').count()).toBe(1);
+    const stored = await storedAnswer();
+    expect([stored.status, stored.content]).toEqual(['complete', tokens.join('')]);
+    expect(fake.requests.at(-1)!.aborted).toBe(false);
+  }, 60_000);
+
+  it('a second tab opened mid-answer sees the answer stream to its end', async () => {
+    const tokens = wordTokens(200);
+    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    await page.locator('#new-chat').click();
+    await send('two tabs');
+    await showsWord(page, 'w10');
+    const other = await context.newPage();
+    other.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await other.goto(page.url());
+      await other.waitForSelector('.message.model[aria-busy="true"]');
+      expect(await other.locator('#stop').isVisible()).toBe(true);
+      const partial = await answerText(other);
+      expect(partial).not.toContain('w199');
+      await showsWord(other, `w${Number(/w(\d+)\s*$/.exec(partial)![1]) + 5}`);
+
+      await other.waitForSelector('#prompt:not([disabled])');
+      await idle();
+      expect((await answerText(other)).trim()).toBe(tokens.join('').trim());
+      expect((await answerText(page)).trim()).toBe(tokens.join('').trim());
+      expect(await other.locator('.message.user .body').allTextContents()).toEqual(['two tabs']);
+      expect(await other.locator('.message.model').count()).toBe(1);
+      expect((await storedAnswer()).status).toBe('complete');
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
+  it('switching away mid-answer leaves it running, and switching back follows it again', async () => {
+    const tokens = wordTokens(200);
+    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    await page.locator('#new-chat').click();
+    await send('switch away');
+    await showsWord(page, 'w10');
+    const url = page.url();
+    await page.locator('#conversation-list a', { hasText: 'keep talking' }).click();
+    await page.waitForSelector('.message.user >> text=keep talking');
+    expect(await page.locator('#prompt').isDisabled()).toBe(false);
+    expect(fake.requests.at(-1)!.aborted).toBe(false);
+
+    await page.goBack();
+    expect(page.url()).toBe(url);
+    await page.waitForSelector('.message.model[aria-busy="true"]');
+    await idle();
+    expect((await answerText()).trim()).toBe(tokens.join('').trim());
+    expect(await page.locator('.message.user .body').allTextContents()).toEqual(['switch away']);
+    const stored = await storedAnswer();
+    expect([stored.status, stored.content]).toEqual(['complete', tokens.join('')]);
+    expect(fake.requests.at(-1)!.aborted).toBe(false);
+  }, 60_000);
+
+  it('an answer that ends before the page reattaches is shown as stored: no stream, the messages once more', async () => {
+    const tokens = wordTokens(40);
+    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    await page.locator('#new-chat').click();
+    await send('over before the reattach');
+    await showsWord(page, 'w5');
+    // The page's reattach request is held until the answer is stored: the server then has nothing to stream (204).
+    let reattaches = 0;
+    await page.route('**/api/conversations/*/stream', async (route) => {
+      reattaches++;
+      while ((await storedAnswer()).status === 'streaming') await new Promise((resolve) => setTimeout(resolve, 50));
+      await route.continue();
+    });
+    const listed: string[] = [];
+    const onRequest = (request: { url(): string }) => void (request.url().includes('/messages?') && listed.push(request.url()));
+    page.on('request', onRequest);
+    try {
+      await page.reload();
+      await page.waitForSelector('.message.model:last-child[data-status="complete"]');
+      expect((await answerText()).trim()).toBe(tokens.join('').trim());
+      await idle();
+      expect(reattaches).toBe(1);
+      expect(listed).toHaveLength(2);
+      expect(await page.locator('.message.user .body').allTextContents()).toEqual(['over before the reattach']);
+      expect(await page.locator('#error').isHidden()).toBe(true);
+    } finally {
+      page.off('request', onRequest);
+      await page.unroute('**/api/conversations/*/stream');
+    }
+  }, 60_000);
+
+  it('Stop after a reload stops the answer on the server: stored interrupted, as shown', async () => {
+    fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 20 });
+    await page.locator('#new-chat').click();
+    await send('stop me after a reload');
+    await showsWord(page, 'w10');
+    await page.reload();
+    await page.waitForSelector('.message.model[aria-busy="true"]');
+    const partial = await answerText();
+    await showsWord(page, `w${Number(/w(\d+)\s*$/.exec(partial)![1]) + 5}`); // live again first
+    await page.locator('#stop').click();
+    await idle();
+    await expect(fake.requests.at(-1)!.closed).resolves.toBeUndefined();
+    expect(fake.requests.at(-1)!.aborted).toBe(true);
+
+    expect(await page.locator('.message.model .note').textContent()).toMatch(/Stopped/);
+    const shown = await answerText();
+    expect(shown).not.toContain('w299');
+    const stored = await storedAnswer();
+    expect(stored.status).toBe('interrupted');
+    expect(stored.content.trim()).toBe(shown.trim());
+    expect(await page.locator('#error').isHidden()).toBe(true);
+  }, 60_000);
+
   it('runs nothing and loads nothing from a hostile answer', async () => {
     e2e.fake.enqueue({
       tokens: [

@@ -35,9 +35,25 @@ export const api = {
     ),
 };
 
-/** POSTs and reads the delta stream with a line buffer and a streaming decoder: a line split across reads is never parsed half. */
+/** POSTs and reads the answer's delta stream (see readDeltas). */
 export async function streamAnswer(url: string, body: unknown, signal: AbortSignal, onEvent: (event: DeltaEvent) => void): Promise<void> {
-  const response = await fetch(url, { ...send('POST', body), signal });
+  await readDeltas(await fetch(url, { ...send('POST', body), signal }), onEvent);
+}
+
+/**
+ * Reattaches to the answer running in a conversation: its stream starts again from the answer's
+ * beginning (`start`, one `delta` with all the text so far) and then goes live. False when no
+ * answer runs there any more (204): it ended between the page's last look and this request.
+ */
+export async function resumeAnswer(conversationId: string, signal: AbortSignal, onEvent: (event: DeltaEvent) => void): Promise<boolean> {
+  const response = await fetch(`/api/conversations/${conversationId}/stream`, { signal });
+  if (response.status === 204) return false;
+  await readDeltas(response, onEvent);
+  return true;
+}
+
+/** Reads a delta stream with a line buffer and a streaming decoder: a line split across reads is never parsed half. */
+async function readDeltas(response: Response, onEvent: (event: DeltaEvent) => void): Promise<void> {
   if (!response.ok || !response.body) await json(response);
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();

@@ -1,4 +1,4 @@
-import { api, ApiError, type ConversationJson, type MessageJson, streamAnswer, type DeltaEvent } from './api.js';
+import { api, ApiError, type ConversationJson, type DeltaEvent, type MessageJson, resumeAnswer, streamAnswer } from './api.js';
 import { renderMarkdown, setAllowRemoteImages } from './markdown.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -19,6 +19,8 @@ let conversations: readonly ConversationJson[] = [];
 let currentId: string | null = null;
 let running: AbortController | null = null;
 let olderBefore: number | null = null;
+/** Moves on with every conversation opened: a load or a reattach that started under an older value belongs to a view the user has left. */
+let view = 0;
 
 // ---- rendering --------------------------------------------------------------------------
 
@@ -59,7 +61,7 @@ function fill(element: HTMLElement, message: Pick<MessageJson, 'role' | 'content
   }
 }
 
-function showMessages(messages: readonly MessageJson[], prepend = false): void {
+function showMessages(messages: readonly MessageJson[], prepend = false): HTMLElement[] {
   const elements = messages
     .filter((m) => m.content || m.status !== 'complete')
     .map((m) => {
@@ -69,6 +71,7 @@ function showMessages(messages: readonly MessageJson[], prepend = false): void {
     });
   if (prepend) log.prepend(...elements);
   else log.append(...elements);
+  return elements;
 }
 
 function renderList(): void {
@@ -136,7 +139,13 @@ function setTitle(text: string | null): void {
 }
 
 async function openConversation(id: string | null, push: boolean): Promise<void> {
-  running?.abort();
+  // This page stops listening, nothing more: the answer runs on on the server, and coming back reattaches to it.
+  if (running) {
+    running.abort();
+    running = null;
+    setBusy(false);
+  }
+  const opened = ++view;
   currentId = id;
   errorBox.hidden = true;
   if (push) history.pushState(null, '', id ? `?c=${id}` : location.pathname);
@@ -146,16 +155,40 @@ async function openConversation(id: string | null, push: boolean): Promise<void>
   setTitle(conversations.find((c) => c.id === id)?.title ?? null);
   if (!id) return input.focus();
   try {
-    const page = await api.messages(id);
-    if (currentId !== id) return;
-    showMessages(page.items);
-    olderBefore = page.nextBefore;
-    olderButton.hidden = olderBefore === null;
-    log.scrollTop = log.scrollHeight;
+    await showConversation(id, opened);
   } catch (error) {
     showError(error instanceof ApiError ? error.message : 'Could not load the conversation.');
   }
   input.focus();
+}
+
+/**
+ * Shows the conversation's latest messages. An answer still being written (sent before a reload,
+ * from another tab, or before the user switched away) is followed live to its end, unless it is
+ * `ended`: one that this view already found gone, whose row may lag behind its run.
+ */
+async function showConversation(id: string, opened: number, ended?: number): Promise<void> {
+  const page = await api.messages(id);
+  if (view !== opened) return;
+  log.replaceChildren();
+  const elements = showMessages(page.items);
+  olderBefore = page.nextBefore;
+  olderButton.hidden = olderBefore === null;
+  log.scrollTop = log.scrollHeight;
+  const last = page.items.at(-1);
+  if (last?.status === 'streaming' && last.id !== ended) void reattach(id, last.id, elements.at(-1)!, opened);
+}
+
+async function reattach(id: string, messageId: number, element: HTMLElement, opened: number): Promise<void> {
+  const outcome = await answer({ resume: id, messageId, element });
+  if (outcome === 'followed' || view !== opened) return;
+  // The answer ended before the request reached it (204), or a newer one runs now: the stored
+  // messages say how it ended (and show the newer one), loaded once more.
+  try {
+    await showConversation(id, opened, messageId);
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : 'Could not load the conversation.');
+  }
 }
 
 async function loadOlder(): Promise<void> {
@@ -166,24 +199,45 @@ async function loadOlder(): Promise<void> {
   olderButton.hidden = olderBefore === null;
 }
 
-/** Streams one answer (a new prompt, or a regeneration) into the log. */
-async function answer(path: string, body: unknown): Promise<void> {
+/** A new prompt or a regeneration, POSTed; or an answer already running, shown from the message list, to follow. */
+type AnswerSource = { readonly post: string; readonly body?: unknown } | { readonly resume: string; readonly messageId: number; readonly element: HTMLElement };
+
+/**
+ * Streams one answer into the log. `followed`: the stream ran (to its end, or until the page
+ * stopped listening); `gone`: nothing ran any more to reattach to; `superseded`: a newer answer
+ * than the one shown runs in the conversation.
+ */
+async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'superseded'> {
   const controller = new AbortController();
   running = controller;
   setBusy(true);
-  let answerElement: HTMLElement | null = null;
+  const resumed = 'resume' in source ? source : null;
+  let answerElement: HTMLElement | null = resumed?.element ?? null;
+  answerElement?.setAttribute('aria-busy', 'true');
   let text = '';
   let scheduled = false;
+  let ended = false;
+  let superseded = false;
   const render = () => {
     scheduled = false;
-    if (!answerElement) return;
+    // A frame asked for by the last delta comes after the end when both arrived in one read: the end's rendering stands.
+    if (!answerElement || ended) return;
     const wasNear = nearBottom();
     fill(answerElement, { role: 'model', content: text, status: 'streaming', error: null });
     followIfNear(wasNear);
   };
   const onEvent = (event: DeltaEvent) => {
+    if (superseded) return;
     if (event.type === 'start') {
-      if (event.userMessage && path.endsWith('/messages')) {
+      if ('resume' in source) {
+        // The prompt and the text so far are on screen from the message list; the first delta repeats that text whole.
+        if (event.messageId !== source.messageId) {
+          superseded = true;
+          controller.abort();
+        }
+        return;
+      }
+      if (event.userMessage && source.post.endsWith('/messages')) {
         const userElement = messageElement(event.userMessage);
         fill(userElement, event.userMessage);
         log.append(userElement);
@@ -200,28 +254,42 @@ async function answer(path: string, body: unknown): Promise<void> {
         requestAnimationFrame(render);
       }
     } else if (event.type === 'done') {
+      ended = true;
       if (answerElement) fill(answerElement, { role: 'model', content: text, status: event.message.status, error: null });
+      // A complete regeneration replaces the answers to its prompt. regenerate() dropped them from
+      // view already; a reattached one still shows them, between the prompt and itself.
+      if (resumed && event.message.status === 'complete') {
+        while (resumed.element.previousElementSibling?.classList.contains('model')) resumed.element.previousElementSibling.remove();
+      }
     } else if (event.stopped) {
+      ended = true;
       if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'interrupted', error: null });
     } else {
+      ended = true;
       if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'error', error: event.message });
       showError(event.message, () => void regenerate());
     }
   };
   try {
-    await streamAnswer(path, body, controller.signal, onEvent);
+    if ('post' in source) await streamAnswer(source.post, source.body, controller.signal, onEvent);
+    else if (!(await resumeAnswer(source.resume, controller.signal, onEvent))) return 'gone';
   } catch (error) {
+    if (superseded) return 'superseded';
     if (controller.signal.aborted) {
+      ended = true;
       if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'interrupted', error: null });
     } else {
       showError(error instanceof ApiError ? error.message : 'The connection to the server failed.', () => void regenerate());
     }
   } finally {
-    (answerElement as HTMLElement | null)?.removeAttribute('aria-busy');
-    if (running === controller) running = null;
-    setBusy(false);
+    answerElement?.removeAttribute('aria-busy');
+    if (running === controller) {
+      running = null;
+      setBusy(false);
+    }
     void refreshList();
   }
+  return superseded ? 'superseded' : 'followed';
 }
 
 async function sendPrompt(): Promise<void> {
@@ -241,7 +309,7 @@ async function sendPrompt(): Promise<void> {
     return showError(error instanceof ApiError ? error.message : 'Could not start a conversation.');
   }
   input.value = '';
-  await answer(`/api/conversations/${currentId}/messages`, { prompt });
+  await answer({ post: `/api/conversations/${currentId}/messages`, body: { prompt } });
 }
 
 async function regenerate(): Promise<void> {
@@ -250,7 +318,7 @@ async function regenerate(): Promise<void> {
   // The failed answer is replaced when the new one completes; drop it from view now.
   const last = log.lastElementChild as HTMLElement | null;
   if (last?.classList.contains('model') && last.dataset.status !== 'complete') last.remove();
-  await answer(`/api/conversations/${currentId}/regenerate`, undefined);
+  await answer({ post: `/api/conversations/${currentId}/regenerate` });
 }
 
 async function renameConversation(conversation: ConversationJson): Promise<void> {
