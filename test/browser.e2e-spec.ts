@@ -169,11 +169,11 @@ describeInBrowser('the chat page in Chromium', () => {
   const answerText = (p: Page = page) => p.evaluate(() => document.querySelector('.message.model:last-child .body')?.textContent ?? '');
   const showsWord = (p: Page, word: string) =>
     p.waitForFunction((w) => (document.querySelector('.message.model:last-child .body')?.textContent ?? '').split(/\s+/).includes(w), word);
-  const storedAnswer = async () => (await db.readMessages()).filter((r) => r.role === 'model').at(-1)!;
+  const storedAnswer = async () => (await e2e.db.readMessages()).filter((r) => r.role === 'model').at(-1)!;
 
   it('after a reload mid-answer, shows the text so far and follows the answer live to its end', async () => {
     const tokens = wordTokens(200);
-    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
     await page.locator('#new-chat').click();
     await send('keep talking');
     await showsWord(page, 'w10');
@@ -198,12 +198,12 @@ describeInBrowser('the chat page in Chromium', () => {
     expect(await page.locator('.message.model').count()).toBe(1);
     const stored = await storedAnswer();
     expect([stored.status, stored.content]).toEqual(['complete', tokens.join('')]);
-    expect(fake.requests.at(-1)!.aborted).toBe(false);
+    expect(e2e.fake.requests.at(-1)!.aborted).toBe(false);
   }, 60_000);
 
   it('a second tab opened mid-answer sees the answer stream to its end', async () => {
     const tokens = wordTokens(200);
-    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
     await page.locator('#new-chat').click();
     await send('two tabs');
     await showsWord(page, 'w10');
@@ -231,7 +231,7 @@ describeInBrowser('the chat page in Chromium', () => {
 
   it('switching away mid-answer leaves it running, and switching back follows it again', async () => {
     const tokens = wordTokens(200);
-    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
     await page.locator('#new-chat').click();
     await send('switch away');
     await showsWord(page, 'w10');
@@ -239,7 +239,7 @@ describeInBrowser('the chat page in Chromium', () => {
     await page.locator('#conversation-list a', { hasText: 'keep talking' }).click();
     await page.waitForSelector('.message.user >> text=keep talking');
     expect(await page.locator('#prompt').isDisabled()).toBe(false);
-    expect(fake.requests.at(-1)!.aborted).toBe(false);
+    expect(e2e.fake.requests.at(-1)!.aborted).toBe(false);
 
     await page.goBack();
     expect(page.url()).toBe(url);
@@ -249,12 +249,12 @@ describeInBrowser('the chat page in Chromium', () => {
     expect(await page.locator('.message.user .body').allTextContents()).toEqual(['switch away']);
     const stored = await storedAnswer();
     expect([stored.status, stored.content]).toEqual(['complete', tokens.join('')]);
-    expect(fake.requests.at(-1)!.aborted).toBe(false);
+    expect(e2e.fake.requests.at(-1)!.aborted).toBe(false);
   }, 60_000);
 
   it('an answer that ends before the page reattaches is shown as stored: no stream, the messages once more', async () => {
     const tokens = wordTokens(40);
-    fake.enqueue({ tokens, tokenDelayMs: 25 });
+    e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
     await page.locator('#new-chat').click();
     await send('over before the reattach');
     await showsWord(page, 'w5');
@@ -284,7 +284,7 @@ describeInBrowser('the chat page in Chromium', () => {
   }, 60_000);
 
   it('Stop after a reload stops the answer on the server: stored interrupted, as shown', async () => {
-    fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 20 });
+    e2e.fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 20 });
     await page.locator('#new-chat').click();
     await send('stop me after a reload');
     await showsWord(page, 'w10');
@@ -294,8 +294,8 @@ describeInBrowser('the chat page in Chromium', () => {
     await showsWord(page, `w${Number(/w(\d+)\s*$/.exec(partial)![1]) + 5}`); // live again first
     await page.locator('#stop').click();
     await idle();
-    await expect(fake.requests.at(-1)!.closed).resolves.toBeUndefined();
-    expect(fake.requests.at(-1)!.aborted).toBe(true);
+    await expect(e2e.fake.requests.at(-1)!.closed).resolves.toBeUndefined();
+    expect(e2e.fake.requests.at(-1)!.aborted).toBe(true);
 
     expect(await page.locator('.message.model .note').textContent()).toMatch(/Stopped/);
     const shown = await answerText();
