@@ -9,7 +9,8 @@ import { wordTokens } from './support/fake-openai.js';
 describe('dist/main.js under SIGTERM and SIGKILL', () => {
   const e2e = useE2eFixture({ upstream: { tokens: wordTokens(5) }, env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0' }, autoStart: false });
 
-  const start = () => e2e.startBuilt();
+  // No checkpoints: what a kill loses is the point here (test/answer-runs covers checkpoints).
+  const start = () => e2e.startBuilt({ ANSWER_CHECKPOINT_MS: '0' });
 
   /** Starts a slow answer and resolves once a few model lines have arrived, with the reader and text so far. */
   async function slowAnswerUnderway(url: string, prompt: string) {

@@ -81,8 +81,10 @@ describe('two instances on one PostgreSQL database', () => {
     };
 
     const live = await streamUntilModelLines(2);
+    const resume = e2e.fake.pause(); // a's answer stays under way however long b takes to start
     const b = await start(); // sweeps at start-up: a is alive and holds its lease
     expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });
+    resume();
     while (!(await live.read()).done) {
       // a finishes its answer
     }
@@ -105,12 +107,14 @@ describe('two instances on one PostgreSQL database', () => {
   });
 
   it('a running instance marks a killed instance’s answer interrupted at its next sweep, with no restart', async () => {
-    const [a, b] = await Promise.all([start(), start({ RECOVERY_SWEEP_INTERVAL_MS: '500' })]);
+    // a without checkpoints: the row keeps what a kill leaves of an answer that never saved its text.
+    const [a, b] = await Promise.all([start({ ANSWER_CHECKPOINT_MS: '0' }), start({ RECOVERY_SWEEP_INTERVAL_MS: '500' })]);
     e2e.fake.enqueue({ tokens: wordTokens(300), tokenDelayMs: 10 });
     const response = await fetch(`${a.url}/chat/`, { method: 'POST', body: new URLSearchParams({ prompt: 'cut short' }) });
     const reader = response.body!.getReader();
     let text = '';
     while (!text.includes('"role":"model"')) text += new TextDecoder().decode((await reader.read()).value);
+    e2e.fake.pause(); // a's answer stays under way until a is killed
     // b's sweeps meanwhile leave a live writer's answer alone.
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect((await e2e.db.readMessages()).at(-1)).toMatchObject({ role: 'model', status: 'streaming' });

@@ -81,6 +81,7 @@ export function wordTokens(count: number): string[] {
 export class FakeOpenAi {
   readonly requests: RecordedRequest[] = [];
   private readonly queued: FakeReply[] = [];
+  private paused: Promise<void> | undefined;
   private readonly server: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -116,6 +117,20 @@ export class FakeOpenAi {
       await sleep(5);
     }
     return this.requests[n - 1];
+  }
+
+  /**
+   * Holds every answer in flight before its next token until the returned function is called:
+   * keeps an answer running for as long as a test needs, whatever the machine's load.
+   */
+  pause(): () => void {
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    this.paused = paused;
+    return () => {
+      if (this.paused === paused) this.paused = undefined;
+      release();
+    };
   }
 
   setDefault(reply: FakeReply): void {
@@ -196,6 +211,7 @@ export class FakeOpenAi {
     for (let i = 0; i < tokens.length; i++) {
       const delay = reply.tokenDelays?.[i] ?? (i === 0 ? (reply.firstTokenDelayMs ?? reply.tokenDelayMs ?? 0) : (reply.tokenDelayMs ?? 0));
       if (delay > 0) await sleep(delay);
+      if (this.paused) await this.paused;
       if (res.destroyed) return;
       if (reply.dropAfterTokens !== undefined && i >= reply.dropAfterTokens) {
         res.socket?.destroy();
