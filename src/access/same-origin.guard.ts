@@ -2,13 +2,13 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, In
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Refuses state-changing requests a browser makes on behalf of another site (CSRF): the
  * seed's POST takes a simple form, which any page could otherwise submit to this server.
  * Clients that are not browsers send no Origin and pass; so do the origins CORS_ORIGINS lists.
  */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 @Injectable()
 export class SameOriginGuard implements CanActivate {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
