@@ -228,6 +228,15 @@ describe('answer runs', () => {
     expect(rows.at(-1)!.status).toBe('interrupted');
   });
 
+  it('documents resume and stop in the OpenAPI document', async () => {
+    await e2e.start();
+    const spec = (await (await fetch(`${e2e.url}/api/docs-json`)).json()) as { paths: Record<string, Record<string, { description?: string }>> };
+    expect(Object.keys(spec.paths['/api/conversations/{id}/stream'])).toEqual(['get']);
+    expect(Object.keys(spec.paths['/api/conversations/{id}/stop'])).toEqual(['post']);
+    expect(Object.keys(spec.paths['/api/chat/{id}/stream']).sort()).toEqual(['delete', 'get']);
+    expect(spec.paths['/api/conversations/{id}/stream'].get.description).toMatch(/204 when no answer is running/);
+  });
+
   it('counts an answer running in the background against MAX_STREAMS_PER_CLIENT until it is stored', async () => {
     await e2e.start({ MAX_STREAMS_PER_CLIENT: '1' });
     const id = await newConversation();
