@@ -43,7 +43,8 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.commands, this.subscriberConnection].map((connection) => connection?.quit().catch(() => connection.disconnect())));
+    const open = [this.commands, this.subscriberConnection].filter((connection) => connection !== undefined);
+    await Promise.all(open.map((connection) => connection.quit().catch(() => connection.disconnect())));
   }
 
   private connect(target: string | RedisOptions, role: string): Redis {

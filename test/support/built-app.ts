@@ -24,8 +24,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the built app (dist/main.js) as its own process, as a user runs it. */
-export async function startBuiltApp(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<AppProcess> {
+/** Starts the built app (dist/main.js) as its own process, as a user runs it; an `undefined` in `env` unsets that variable. */
+export async function startBuiltApp(env: Record<string, string | undefined>, nodeArgs: readonly string[] = []): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     env: { ...process.env, ...NO_LIMITS, ...env, PORT: String(port), HOST: env.HOST ?? '127.0.0.1', NO_COLOR: '1' },

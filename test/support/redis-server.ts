@@ -64,8 +64,8 @@ export class RedisServer {
         log += chunk.toString();
         if (log.includes('Ready to accept connections')) resolve();
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${log}`)));
     });
   }
