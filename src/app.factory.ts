@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { accessMiddleware } from './access/access.middleware.js';
+import { RateLimits } from './access/rate-limits.js';
 import { AppModule } from './app.module.js';
 import { MAX_FORM_FIELDS, verifyJsonBody } from './common/body-limits.js';
 import type { AppConfig } from './config/app-config.js';
@@ -25,8 +26,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // CORS stays closed (no headers: browsers keep other sites out) unless CORS_ORIGINS lists origins.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600 });
   app.set('trust proxy', config.trustProxy);
-  // Before every route and the page's files: Host check, then who the caller is (AUTH_MODE).
-  app.use(accessMiddleware(config));
+  // Before every route and the page's files: Host check, then who the caller is (AUTH_MODE), and
+  // the request rate, on the limiter AccessModule made (in Redis with REDIS_URL).
+  app.use(accessMiddleware(config, app.get(RateLimits).requests));
   // Nest keeps `verify` out of the options type for its own rawBody option, which this app does not use.
   app.useBodyParser('json', { limit: config.maxBodyBytes, verify: verifyJsonBody } as NestExpressBodyParserOptionsFor<'json'>);
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: MAX_FORM_FIELDS });

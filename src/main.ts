@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { RateLimits } from './access/rate-limits.js';
 import { AgentService } from './agent/agent.service.js';
 import { createApp } from './app.factory.js';
 import { ConfigError, describeModel, isLoopbackHost, loadConfig } from './config/app-config.js';
@@ -18,6 +19,17 @@ async function bootstrap(): Promise<void> {
   if (agent.offline) logger.warn('No model configured: the built-in OFFLINE model answers. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real one.');
   logger.log(`Storage: ${config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL'}`);
   logger.log(`Access: AUTH_MODE=${config.access.mode}`);
+  logger.log(
+    app.get(RateLimits).store === 'redis'
+      ? 'Limits: rate limits and stream slots in Redis (REDIS_URL), shared by every instance; per instance while Redis is away'
+      : 'Limits: rate limits and stream slots in memory, per instance',
+  );
+  if (config.database.type === 'postgres' && !config.redisUrl) {
+    logger.warn(
+      'PostgreSQL without REDIS_URL: resume and stop reach only answers running on the instance a request lands on, and each ' +
+        'instance counts the rate and stream limits on its own (N instances allow N times them). Set REDIS_URL to share them.',
+    );
+  }
   if (config.access.mode === 'none' && !isLoopbackHost(config.host)) {
     const bar = '!'.repeat(96);
     logger.warn(

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { RetryLaterException, sendError } from '../common/http-error.filter.js';
 import { ApiTokens } from './api-tokens.js';
 import { type Caller, LOCAL_OWNER } from './caller.js';
-import { RATE_WINDOW_MS, RateWindow, tooManyMessage } from './rate-window.js';
+import { type ClientRateLimit, tooManyMessage } from './rate-limits.js';
 import { readCookie, SESSION_COOKIE, SessionCookie } from './session-cookie.js';
 
 /** Paths a load balancer probes: no identity, no Host check (probes use addresses). */
@@ -18,35 +18,40 @@ export const HEALTH_PATH = '/healthz';
  * - cookie: a valid bearer token's owner, else the signed cookie's anonymous owner, issued on
  *   the first response that lacks one; a bearer header that is not a valid token is a 401;
  * - token: a valid bearer token's owner, else 401.
- * Every request it passes or refuses counts against RATE_LIMIT_REQUESTS_PER_MINUTE, by the
- * caller's clientKey, or by address when there is no caller (a 401 or 421).
+ * Every request it passes or refuses counts against RATE_LIMIT_REQUESTS_PER_MINUTE (`requests`,
+ * from RateLimits: shared by the instances with REDIS_URL), by the caller's clientKey, or by
+ * address when there is no caller (a 401 or 421). It is a plain function, not a NestMiddleware,
+ * so that app.factory can put it before the body parsers and everything else.
  */
-export function accessMiddleware(config: AppConfig): RequestHandler {
+export function accessMiddleware(config: AppConfig, requests: ClientRateLimit | undefined): RequestHandler {
   const { mode } = config.access;
   const tokens = new ApiTokens(config.access.apiTokens);
   const cookies = config.access.sessionSecret ? new SessionCookie(config.access.sessionSecret) : undefined;
   const allowedHosts = new Set(config.allowedHosts);
-  const requests = config.rateLimits.requestsPerMinute > 0 ? new RateWindow(config.rateLimits.requestsPerMinute, RATE_WINDOW_MS) : undefined;
 
   const send = (res: Response, status: number, message: string, headers: Record<string, string> = {}) => {
     res.set(headers);
     sendError(res, new HttpException(message, status));
   };
-  /** Counts the request; false when it is over the limit and has been answered with a 429. */
-  const admit = (res: Response, clientKey: string): boolean => {
-    const hit = requests?.hit(clientKey);
-    if (!hit || hit.admitted) return true;
-    sendError(res, new RetryLaterException(tooManyMessage('requests', requests!.limit, hit.retryAfterSeconds), hit.retryAfterSeconds));
-    return false;
+  /** Counts the request, then runs `then`; over the limit, answers a 429 instead. */
+  const counted = (res: Response, clientKey: string, then: () => void): void | Promise<void> => {
+    if (!requests) return then();
+    return requests.hit(clientKey).then(
+      (hit) => {
+        if (hit.admitted) return then();
+        sendError(res, new RetryLaterException(tooManyMessage('requests', requests.limit, hit.retryAfterSeconds), hit.retryAfterSeconds));
+      },
+      // Not a refusal: a failure of the limiter itself (see RateLimits), answered like any other.
+      (error: unknown) => sendError(res, error),
+    );
   };
-  const pass = (req: Request, res: Response, next: NextFunction, caller: Caller) => {
-    if (!admit(res, caller.clientKey)) return;
-    req.caller = caller;
-    next();
-  };
-  const refuse = (req: Request, res: Response, status: number, message: string, headers: Record<string, string> = {}) => {
-    if (admit(res, addressKey(req))) send(res, status, message, headers);
-  };
+  const pass = (req: Request, res: Response, next: NextFunction, caller: Caller) =>
+    counted(res, caller.clientKey, () => {
+      req.caller = caller;
+      next();
+    });
+  const refuse = (req: Request, res: Response, status: number, message: string, headers: Record<string, string> = {}) =>
+    counted(res, addressKey(req), () => send(res, status, message, headers));
 
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.path === HEALTH_PATH || req.path === `${HEALTH_PATH}/`) return next();
@@ -70,7 +75,7 @@ export function accessMiddleware(config: AppConfig): RequestHandler {
       res.append('Set-Cookie', cookies.header(issued.value, req.secure));
     }
     // Anonymous owners are free to make, so limits count per address, not per cookie.
-    pass(req, res, next, { ownerId, clientKey: addressKey(req) });
+    return pass(req, res, next, { ownerId, clientKey: addressKey(req) });
   };
 }
 

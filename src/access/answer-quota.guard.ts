@@ -21,10 +21,10 @@ export function startsAnswer(context: ExecutionContext): boolean {
 export class AnswerQuotaGuard implements CanActivate {
   constructor(private readonly quota: AnswerQuota) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  // Synchronous for every route that starts no answer: most requests need no promise here.
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!startsAnswer(context)) return true;
     const http = context.switchToHttp();
-    this.quota.reserve(callerOf(http.getRequest<Request>()).clientKey, http.getResponse<Response>());
-    return true;
+    return this.quota.reserve(callerOf(http.getRequest<Request>()).clientKey, http.getResponse<Response>()).then(() => true);
   }
 }

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { RetryLaterException } from '../common/http-error.filter.js';
 import type { Response } from 'express';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { RATE_WINDOW_MS, RateWindow, tooManyMessage } from './rate-window.js';
+import { RateLimits, tooManyMessage } from './rate-limits.js';
 
 /** For each response holding a reserved answer: what makes the reservation count for good. */
 const reservations = new WeakMap<Response, () => void>();
@@ -13,29 +12,25 @@ const reservations = new WeakMap<Response, () => void>();
  * and the stream-slot check, all of which run after the guard that must refuse early; so the guard
  * reserves an answer (refusing past the limit), and the reservation is given back when the
  * response ends without `answerStarted()`. Reserving rather than checking keeps a burst of
- * concurrent requests from all passing a check that none of them has charged yet.
+ * concurrent requests from all passing a check that none of them has charged yet. The count is
+ * shared by every instance with REDIS_URL (see RateLimits).
  */
 @Injectable()
 export class AnswerQuota {
-  private readonly answers: RateWindow | undefined;
-
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const limit = config.rateLimits.answersPerMinute;
-    this.answers = limit > 0 ? new RateWindow(limit, RATE_WINDOW_MS) : undefined;
-  }
+  constructor(private readonly limits: RateLimits) {}
 
   /** Reserves one of the client's answers for this response; past the limit, a 429 with Retry-After. */
-  reserve(clientKey: string, res: Response): void {
-    const answers = this.answers;
+  async reserve(clientKey: string, res: Response): Promise<void> {
+    const answers = this.limits.answers;
     if (!answers) return;
-    const hit = answers.hit(clientKey);
+    const hit = await answers.hit(clientKey);
     if (!hit.admitted) throw new RetryLaterException(tooManyMessage('answers', answers.limit, hit.retryAfterSeconds), hit.retryAfterSeconds);
     let started = false;
     reservations.set(res, () => (started = true));
     const release = () => {
-      if (!started) answers.release(clientKey, hit.at);
+      if (!started) answers.giveBack(clientKey, hit);
     };
-    // A client gone before this point has had its 'close' already.
+    // A client gone before this point (or while the store answered) has had its 'close' already.
     if (res.destroyed) release();
     else res.once('close', release);
   }

@@ -63,15 +63,22 @@ export class ChatService implements BeforeApplicationShutdown {
    */
   startAnswer(caller: Caller, conversationId: string, source: AnswerSource, options: AnswerOptions = {}): AnswerRun {
     if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down; try again in a moment.');
-    const release = this.slots.take(caller.clientKey);
-    const run = new AnswerRun(conversationId, caller.ownerId, this.stepsFor(caller.ownerId, conversationId, source, options), {
+    const steps = this.stepsFor(caller.ownerId, conversationId, source, options);
+    let releaseSlot: (() => void) | undefined;
+    const reserve = async () => {
+      // First, so that a client past MAX_STREAMS_PER_CLIENT stores nothing; async, as the count may be in Redis.
+      releaseSlot = await this.slots.take(caller.clientKey);
+      return steps.reserve();
+    };
+    const run = new AnswerRun(conversationId, caller.ownerId, { ...steps, reserve }, {
       debounceMs: this.config.chatDebounceMs,
       whenAbandoned: options.resumable && this.config.answerOnDisconnect === 'continue' ? 'continue' : 'abort',
       maxDurationMs: this.config.answerMaxDurationMs,
       checkpointMs: this.config.answerCheckpointMs,
     });
     this.runs.add(run);
-    void run.settled.then(release);
+    // A run settles only after its reserve step has ended, so a slot taken there is always given back.
+    void run.settled.then(() => releaseSlot?.());
     run.start();
     this.relay.announce(run);
     return run;
