@@ -14,8 +14,6 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    // CommonJS that requires ESM-only @nestjs/common: an ES module build of it (test/build-esm-shims.mjs).
-    '^@nestjs/throttler$': '<rootDir>/test/.shims/nestjs-throttler.mjs',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

@@ -1,10 +1,8 @@
 // The e2e tests serve the bundled page, and the process tests run dist/main.js as users do:
 // build both first.
 import { execFileSync } from 'node:child_process';
-import { buildEsmShims } from './build-esm-shims.mjs';
 
-export default async function globalSetup() {
-  await buildEsmShims('test/.shims');
+export default function globalSetup() {
   execFileSync(process.execPath, ['scripts/build-page.mjs'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }

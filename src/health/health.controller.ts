@@ -1,6 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HEALTH_PATH } from '../access/access.middleware.js';
@@ -8,7 +7,6 @@ import { HEALTH_PATH } from '../access/access.middleware.js';
 /** For load balancers and orchestrators: up, and the database answers. No auth, no rate limit. */
 @ApiTags('health')
 @Controller(HEALTH_PATH.slice(1))
-@SkipThrottle()
 export class HealthController {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
