@@ -74,6 +74,19 @@ describeWithRedis()('answers across two instances (PostgreSQL + Redis)', () => {
     expect((await fetch(`${a.url}/api/conversations/${id}/stream`)).status).toBe(204);
   });
 
+  it('gives two readers on the other instance, attaching at different moments, the whole text each', async () => {
+    const { id, rest } = await answerOn(a);
+    const first = fetch(`${b.url}/api/conversations/${id}/stream`).then((r) => r.text());
+    await new Promise((resolve) => setTimeout(resolve, 300)); // more text has arrived: the second gets a later snapshot
+    const second = fetch(`${b.url}/api/conversations/${id}/stream`).then((r) => r.text());
+    for (const text of await Promise.all([first, second])) {
+      const events = ndjson<DeltaEvent>(text);
+      expect(deltaText(events)).toBe(TOKENS.join(''));
+      expect(events.at(-1)).toMatchObject({ type: 'done' });
+    }
+    await rest();
+  });
+
   it('resumes an AI SDK chat on the other instance through the ai package', async () => {
     const chatId = 'across-instances';
     const started = await fetch(`${a.url}/api/chat`, json({ id: chatId, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] }));

@@ -32,6 +32,8 @@ interface ControlMessage {
 type RelayMessage =
   | { readonly type: 'snapshot'; readonly events: readonly AnswerEvent[] }
   | { readonly type: 'event'; readonly event: AnswerEvent }
+  /** The text that arrived since the last delta (or the snapshot): text events are cumulative, and resending them would cost Redis the square of the answer. */
+  | { readonly type: 'delta'; readonly text: string }
   | { readonly type: 'none' }
   | { readonly type: 'stopped' };
 
@@ -57,8 +59,8 @@ export class RelayUnavailableError extends Error {}
 @Injectable()
 export class AnswerRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AnswerRelay.name);
-  /** Local runs whose events go out on their conversation's channel. */
-  private readonly relayed = new WeakSet<AnswerRun>();
+  /** Local runs whose events go out on their conversation's channel, with how much of their text has gone out. */
+  private readonly relayed = new WeakMap<AnswerRun, { sent: number }>();
   private stopControl: (() => void) | undefined;
   private resubscribe: ReturnType<typeof setTimeout> | undefined;
   private closing = false;
@@ -98,7 +100,14 @@ export class AnswerRelay implements OnApplicationBootstrap, OnApplicationShutdow
           renew = setInterval(() => void this.command((redis) => redis.pexpire(key, DIRECTORY_TTL_MS)), RENEW_EVERY_MS);
           renew.unref();
         }
-        if (this.relayed.has(run)) void this.pubsub.publish(eventsChannel(run.conversationId), JSON.stringify({ type: 'event', event } satisfies RelayMessage));
+        const relay = this.relayed.get(run);
+        if (!relay) return;
+        let message: RelayMessage = { type: 'event', event };
+        if (event.type === 'text') {
+          message = { type: 'delta', text: event.text.slice(relay.sent) };
+          relay.sent = event.text.length;
+        }
+        void this.pubsub.publish(eventsChannel(run.conversationId), JSON.stringify(message));
       },
       error: () => undefined, // refused before its rows were stored: never listed
       complete: () => {
@@ -117,6 +126,7 @@ export class AnswerRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const entry = await this.remoteEntry(conversationId, ownerId);
     if (!entry) return undefined;
     const buffered: AnswerEvent[] = [];
+    let text = '';
     let deliver: ((event: AnswerEvent) => void) | undefined;
     let end: (() => void) | undefined;
     let ended = false;
@@ -138,13 +148,21 @@ export class AnswerRelay implements OnApplicationBootstrap, OnApplicationShutdow
           if (message.type === 'snapshot') {
             started(true);
             started = undefined;
-            message.events.forEach(push);
+            for (const event of message.events) {
+              if (event.type === 'text') text = event.text;
+              push(event);
+            }
           } else if (message.type === 'none') {
             started(false);
           }
           return;
         }
-        if (message.type === 'event') push(message.event);
+        if (message.type === 'delta') {
+          text += message.text;
+          push({ type: 'text', text });
+        } else if (message.type === 'event') {
+          push(message.event);
+        }
       }),
     );
     const asked = await this.pubsub.publish(controlChannel(entry.instance), JSON.stringify({ type: 'attach', conversationId, ownerId } satisfies ControlMessage));
@@ -210,15 +228,15 @@ export class AnswerRelay implements OnApplicationBootstrap, OnApplicationShutdow
       await run.stop('stopped');
       return void (await reply({ type: 'stopped' }));
     }
+    // Readers already attached go on from the deltas sent so far, so a later snapshot carries
+    // exactly that much text: the next delta continues it for everyone.
+    let relay = this.relayed.get(run);
+    if (!relay) this.relayed.set(run, (relay = { sent: run.text.length }));
     const reserved = run.reserved;
-    if (!reserved) {
-      // Its rows are being stored: the snapshot would be empty, so say it starts now.
-      this.relayed.add(run);
-      return void (await reply({ type: 'snapshot', events: [] }));
-    }
+    if (!reserved) return void (await reply({ type: 'snapshot', events: [] })); // its rows are being stored: it starts now
     const events: AnswerEvent[] = [{ type: 'start', prompt: reserved.prompt, answer: reserved.answer }];
-    if (run.text) events.push({ type: 'text', text: run.text });
-    this.relayed.add(run);
+    const text = run.text.slice(0, relay.sent);
+    if (text) events.push({ type: 'text', text });
     await reply({ type: 'snapshot', events });
   }
 
