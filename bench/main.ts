@@ -40,11 +40,12 @@ interface Target {
 
 type Starter = () => Promise<Target>;
 
-const BENCH_ENV = { CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0' };
+/** What every app process gets, whatever its database: the bench's model and settings. */
+const appEnv = (upstream: string) => ({ CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0', OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench' });
 
 async function startApp(upstream: string, work: string): Promise<Target> {
   const databasePath = join(work, `app-${Date.now()}.sqlite`);
-  const app = await startBuiltApp({ ...BENCH_ENV, OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench', DATABASE_URL: databasePath });
+  const app = await startBuiltApp({ ...appEnv(upstream), DATABASE_URL: databasePath });
   return {
     name: 'app',
     url: app.url,
@@ -232,7 +233,7 @@ async function startup(starter: Starter) {
 }
 
 // 8. Resume: reattaching to a running answer, on one instance and across two over Redis.
-async function resume(startApp: Starter) {
+async function resume(startApp: Starter, upstream: string) {
   const one = await startApp();
   let oneInstance: ResumeLatency;
   try {
@@ -240,7 +241,7 @@ async function resume(startApp: Starter) {
   } finally {
     await one.stop();
   }
-  const across = await acrossInstances(BENCH_ENV);
+  const across = await acrossInstances(appEnv(upstream));
   const latencyRows: Record<string, ResumeLatency> = { 'one instance (SQLite)': oneInstance };
   if (!('skipped' in across)) {
     latencyRows['two instances (PostgreSQL): on the one running it'] = across.latency.sameInstance;
@@ -398,7 +399,7 @@ async function main(): Promise<void> {
     });
     report.startup = startupResult;
 
-    report.resume = await resume(starters.app);
+    report.resume = await resume(starters.app, upstream);
   } finally {
     await stopChild(upstreamProcess);
     rmSync(work, { recursive: true, force: true });

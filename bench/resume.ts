@@ -181,6 +181,8 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
  * own: resume latency on the instance running the answer and on the other one, then what Redis
  * and the checkpoints cost per answer. Skipped, with the reason, when either service is missing.
  * Every process is stopped and the database dropped at the end, on failure and on Ctrl-C too.
+ * `env` is what each instance gets besides its database and Redis: the bench's model server
+ * included (without one the app would answer offline).
  */
 export async function acrossInstances(env: Record<string, string>): Promise<AcrossInstances | Skipped> {
   // Stopped in reverse: the instances before Redis and the database they use.
@@ -312,6 +314,8 @@ async function redisAndCheckpoints(a: string, b: string, redisUrl: string, datab
     };
     const notResumed = await batch();
     const resumedOnce = await batch(b);
+    // What an answer that failed or was cut short costs says nothing about one that streamed.
+    if (completeStreams < streams) throw new Error(`only ${completeStreams} of ${streams} streams of the Redis-cost answers carried the whole answer and done`);
     const perAnswer = await withPostgres(databaseUrl, async (pgClient) =>
       (
         await pgClient.query<{ checkpoints: number; finals: number }>(
