@@ -215,9 +215,15 @@ export async function acrossInstances(env: Record<string, string>): Promise<Acro
     if (failed) throw failed.reason;
     const [a, b] = started.map((each) => (each as PromiseFulfilledResult<AppProcess>).value);
 
-    const latency = await measureResumes(a.url, { sameInstance: a.url, otherInstance: b.url });
-    const { redis, checkpoints } = await redisAndCheckpoints(a.url, b.url, redisUrl, databaseUrl);
-    return { latency, redis, checkpoints };
+    try {
+      const latency = await measureResumes(a.url, { sameInstance: a.url, otherInstance: b.url });
+      const { redis, checkpoints } = await redisAndCheckpoints(a.url, b.url, redisUrl, databaseUrl);
+      return { latency, redis, checkpoints };
+    } catch (error) {
+      // The instances' own account of what went wrong, before they are stopped.
+      for (const [name, app] of [['A', a], ['B', b]] as const) console.error(`instance ${name}'s log, last lines:\n${app.log().split('\n').slice(-30).join('\n')}`);
+      throw error;
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -277,6 +283,7 @@ async function redisAndCheckpoints(a: string, b: string, redisUrl: string, datab
     const reading = difference(await redisCounters(client), first);
     const seconds: number[] = [];
     let completeStreams = 0;
+    const incomplete: string[] = [];
     let streams = 0;
     const batch = async (resumeOn?: string): Promise<RedisCost> => {
       const ids = await Promise.all(Array.from({ length: COST.answers }, () => createConversation(a)));
@@ -290,10 +297,11 @@ async function redisAndCheckpoints(a: string, b: string, redisUrl: string, datab
             },
           });
           seconds.push((asked.endAt - asked.firstModelLineAt) / 1000);
-          for (const result of [asked, await resumed]) {
+          for (const [reader, result] of [['asking', asked] as const, ['resuming', await resumed] as const]) {
             if (!result) continue;
             streams++;
             if (isComplete(result, expected)) completeStreams++;
+            else incomplete.push(`${reader} reader: ${result.status} ${result.error ?? ''} …${result.text.slice(-300)}`);
           }
         }),
       );
@@ -315,7 +323,9 @@ async function redisAndCheckpoints(a: string, b: string, redisUrl: string, datab
     const notResumed = await batch();
     const resumedOnce = await batch(b);
     // What an answer that failed or was cut short costs says nothing about one that streamed.
-    if (completeStreams < streams) throw new Error(`only ${completeStreams} of ${streams} streams of the Redis-cost answers carried the whole answer and done`);
+    if (completeStreams < streams) {
+      throw new Error(`only ${completeStreams} of ${streams} streams of the Redis-cost answers carried the whole answer and done; the first that did not: ${incomplete[0]}`);
+    }
     const perAnswer = await withPostgres(databaseUrl, async (pgClient) =>
       (
         await pgClient.query<{ checkpoints: number; finals: number }>(
