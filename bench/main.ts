@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wordTokens } from '../test/support/fake-openai.js';
+import { acrossInstances, COST, measureResumes, type RedisCost, RESUMED, type ResumeLatency } from './resume.js';
 import {
   cpuMs,
   epochMs,
@@ -24,7 +25,8 @@ import {
  * `npm run bench`: the fake upstream in its own process, then the built app (dist/main.js, temp
  * SQLite) and the reference relay (bench/reference-relay.ts, bare node:http), each measured the
  * same way, one at a time. Prints a table per scenario with each figure's ratio to the
- * reference, then one JSON line with everything.
+ * reference, then one JSON line with everything. Scenario 8 (resume, bench/resume.ts) is the
+ * app's alone, and its second half needs PostgreSQL and redis-server.
  */
 
 interface Target {
@@ -38,11 +40,12 @@ interface Target {
 
 type Starter = () => Promise<Target>;
 
-const BENCH_ENV = { CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0' };
+/** What every app process gets, whatever its database: the bench's model and settings. */
+const appEnv = (upstream: string) => ({ CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0', OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench' });
 
 async function startApp(upstream: string, work: string): Promise<Target> {
   const databasePath = join(work, `app-${Date.now()}.sqlite`);
-  const app = await startBuiltApp({ ...BENCH_ENV, OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench', DATABASE_URL: databasePath });
+  const app = await startBuiltApp({ ...appEnv(upstream), DATABASE_URL: databasePath });
   return {
     name: 'app',
     url: app.url,
@@ -229,6 +232,75 @@ async function startup(starter: Starter) {
   }
 }
 
+// 8. Resume: reattaching to a running answer, on one instance and across two over Redis.
+async function resume(startApp: Starter, upstream: string) {
+  const one = await startApp();
+  let oneInstance: ResumeLatency;
+  try {
+    oneInstance = (await measureResumes(one.url, { sqlite: one.url })).sqlite;
+  } finally {
+    await one.stop();
+  }
+  const across = await acrossInstances(appEnv(upstream));
+  const latencyRows: Record<string, ResumeLatency> = { 'one instance (SQLite)': oneInstance };
+  if (!('skipped' in across)) {
+    latencyRows['two instances (PostgreSQL): on the one running it'] = across.latency.sameInstance;
+    latencyRows['two instances: on the other one, over Redis'] = across.latency.otherInstance;
+  }
+  console.log(
+    `\n8. Resume: GET /api/conversations/:id/stream → first body byte and first delta line, on answers of ${RESUMED.tokens} tokens at ${RESUMED.delayMs} ms, ${oneInstance.samples} resumes each (ms; app only: the reference relay has no resume)`,
+  );
+  console.table(
+    Object.fromEntries(
+      Object.entries(latencyRows).map(([setting, r]) => [
+        setting,
+        {
+          'first byte p50': round(r.firstByteP50),
+          'first byte p95': round(r.firstByteP95),
+          'first delta p50': round(r.firstDeltaP50),
+          'first delta p95': round(r.firstDeltaP95),
+          'first resume, cold': round(r.coldFirstByteMs),
+          failed: `${r.failed} of ${r.samples}`,
+        },
+      ]),
+    ),
+  );
+  if ('skipped' in across) {
+    console.log(`8. SKIPPED: resume across two instances, and what Redis and checkpoints cost an answer: ${across.skipped}`);
+    return { oneInstance, acrossInstances: across };
+  }
+  const { redis, checkpoints } = across;
+  const calls = (byName: Readonly<Record<string, number>>) =>
+    Object.entries(byName)
+      .sort(([, x], [, y]) => y - x)
+      .map(([name, n]) => `${name} ${round(n)}`)
+      .join(', ');
+  console.log(
+    `\n8. What Redis costs per answer (commands, bytes): ${redis.answers} answers of ${COST.tokens} tokens at ${COST.delayMs} ms (${round(redis.answerSeconds, 1)} s each) on two instances; complete streams: ${redis.completeStreams} of ${redis.streams}`,
+  );
+  const costRow = (cost: RedisCost) => ({
+    commands: round(cost.commands),
+    'bytes in': Math.round(cost.inputBytes),
+    'bytes out': Math.round(cost.outputBytes),
+    'commands by name': calls(cost.calls),
+  });
+  console.table({
+    'nobody resumes it elsewhere': costRow(redis.notResumed),
+    'resumed once on the other instance, after its first delta': costRow(redis.resumedOnce),
+  });
+  console.log("(Redis counts the GET and DEL that the directory's EVAL script runs as commands of their own.)");
+  console.log(`\n8. Checkpoint writes per answer (ANSWER_CHECKPOINT_MS=${checkpoints.checkpointMs}, the same ${checkpoints.answers} answers, counted by a trigger)`);
+  console.table({
+    'UPDATEs of the answer row': {
+      'checkpoints, mean': round(checkpoints.perAnswerMean),
+      'checkpoints, min': checkpoints.perAnswerMin,
+      'checkpoints, max': checkpoints.perAnswerMax,
+      'final update': round(checkpoints.finalUpdatesPerAnswer),
+    },
+  });
+  return { oneInstance, acrossInstances: across };
+}
+
 async function main(): Promise<void> {
   const benchStarted = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'chat-bench-'));
@@ -326,6 +398,8 @@ async function main(): Promise<void> {
       'idle RSS': { unit: 'MB', app: startupResult.app.idleRssMb, reference: startupResult.reference.idleRssMb },
     });
     report.startup = startupResult;
+
+    report.resume = await resume(starters.app, upstream);
   } finally {
     await stopChild(upstreamProcess);
     rmSync(work, { recursive: true, force: true });

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { freePort } from '../test/support/built-app.js';
 import type { RequestTimes } from '../test/support/fake-openai.js';
 
 export { type AppProcess, startBuiltApp } from '../test/support/built-app.js';
@@ -75,7 +78,15 @@ export interface StreamResult {
  */
 export function streamRequest(
   url: string,
-  options: { method?: string; body?: string; contentType?: string; acceptEncoding?: string; leaveAfterFirstModelLine?: boolean } = {},
+  options: {
+    method?: string;
+    body?: string;
+    contentType?: string;
+    acceptEncoding?: string;
+    leaveAfterFirstModelLine?: boolean;
+    /** Called when the model's first line arrives, while the body goes on being read. */
+    onFirstModelLine?: () => void;
+  } = {},
 ): Promise<StreamResult> {
   return new Promise((resolve) => {
     const result: StreamResult = { status: 0, startedAt: epochMs(), firstByteAt: 0, firstModelLineAt: 0, endAt: 0, bytes: 0, text: '' };
@@ -99,6 +110,7 @@ export function streamRequest(
           chunks.push(chunk);
           if (!result.firstModelLineAt && /"role":"model"|"type":"delta"/.test(chunk.toString('latin1'))) {
             result.firstModelLineAt = now;
+            options.onFirstModelLine?.();
             if (options.leaveAfterFirstModelLine) {
               result.endAt = now;
               req.destroy();
@@ -170,3 +182,77 @@ export const median = (values: number[]): number => percentile(values, 50);
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Service {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
+
+/**
+ * A redis-server of the bench's own on a free loopback port, saving nothing to disk (as
+ * test/support/redis-server.ts starts one; that file is written against jest's globals).
+ */
+export async function startRedisServer(): Promise<Service> {
+  if (!existsSync(REDIS_SERVER)) throw new Error(`no redis-server at ${REDIS_SERVER} (apt-get install -y redis-server)`);
+  const port = await freePort();
+  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('Ready to accept connections')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready: ${log.trim()}`)));
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+/** Where the tests' PostgreSQL runs (test/support/database.ts): a login that may create and drop databases. */
+export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://chat:chat@127.0.0.1:5432/chat';
+
+/** The admin URL without its password, for messages. */
+export const shownPostgresUrl = (): string => {
+  const url = new URL(postgresAdminUrl);
+  if (url.password) url.password = '***';
+  return url.toString();
+};
+
+/** A fresh, empty PostgreSQL database; `stop` drops it. */
+export async function createPostgresDatabase(): Promise<Service> {
+  const name = `chat_bench_${randomBytes(6).toString('hex')}`;
+  await withPostgres(postgresAdminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), stop: () => dropPostgresDatabase(name) };
+}
+
+/**
+ * FORCE ends the connections of instances that are still around. An autovacuum worker cannot
+ * be ended by a login without pg_signal_backend (42501): it finishes soon, so try again.
+ */
+async function dropPostgresDatabase(name: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await withPostgres(postgresAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt >= 50) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+export async function withPostgres<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
