@@ -229,6 +229,32 @@ describeInBrowser('the chat page in Chromium', () => {
     }
   }, 60_000);
 
+  it('a tab already open on the conversation catches up when it comes back to the front, and follows the answer', async () => {
+    const tokens = wordTokens(200);
+    await page.locator('#new-chat').click();
+    await send('first');
+    await idle();
+    const other = await context.newPage();
+    other.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await other.goto(page.url());
+      await other.waitForSelector('.message.model[data-status="complete"]');
+      e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });
+      await send('asked in the first tab');
+      await showsWord(page, 'w10');
+      expect(await other.locator('.message.user .body').allTextContents()).toEqual(['first']);
+      // What the browser does when the user switches back to that tab.
+      await other.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await other.waitForSelector('.message.model[aria-busy="true"]');
+      await other.waitForSelector('#prompt:not([disabled])');
+      await idle();
+      expect(await other.locator('.message.user .body').allTextContents()).toEqual(['first', 'asked in the first tab']);
+      expect((await answerText(other)).trim()).toBe(tokens.join('').trim());
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
   it('switching away mid-answer leaves it running, and switching back follows it again', async () => {
     const tokens = wordTokens(200);
     e2e.fake.enqueue({ tokens, tokenDelayMs: 25 });

@@ -36,6 +36,7 @@ function messageElement(message: Pick<MessageJson, 'role' | 'status' | 'timestam
   const element = document.createElement('article');
   element.className = `message ${message.role}`;
   element.dataset.status = message.status;
+  element.dataset.timestamp = message.timestamp;
   const label = document.createElement('h3');
   label.className = 'visually-hidden';
   label.textContent = message.role === 'user' ? 'You' : 'Assistant';
@@ -362,6 +363,25 @@ stopButton.addEventListener('click', () => {
 });
 newChatButton.addEventListener('click', () => void openConversation(null, true));
 olderButton.addEventListener('click', () => void loadOlder());
+/**
+ * A tab coming back to the front catches up with what happened meanwhile (another tab asked, an
+ * answer is running): if the conversation's newest message is not the one shown, as shown, it is
+ * shown again, and a running answer followed live.
+ */
+async function catchUp(): Promise<void> {
+  const id = currentId;
+  if (running || !id) return;
+  const opened = view;
+  const newest = (await api.messages(id)).items.at(-1);
+  if (view !== opened || running || !newest) return;
+  const shown = log.lastElementChild as HTMLElement | null;
+  if (shown?.dataset.timestamp === newest.timestamp && shown.dataset.status === newest.status) return;
+  await showConversation(id, ++view);
+}
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void catchUp().catch(() => undefined);
+});
+
 window.addEventListener('popstate', () => void openConversation(new URLSearchParams(location.search).get('c'), false));
 
 async function start(): Promise<void> {
