@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { freePort } from '../test/support/built-app.js';
+import { hasRedisServer, REDIS_SERVER, RedisServer } from '../test/support/redis-process.js';
 import type { RequestTimes } from '../test/support/fake-openai.js';
 
 export { type AppProcess, startBuiltApp } from '../test/support/built-app.js';
@@ -188,28 +188,11 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
-
-/**
- * A redis-server of the bench's own on a free loopback port, saving nothing to disk (as
- * test/support/redis-server.ts starts one; that file is written against jest's globals).
- */
+/** A redis-server of the bench's own (test/support/redis-process.ts). */
 export async function startRedisServer(): Promise<Service> {
-  if (!existsSync(REDIS_SERVER)) throw new Error(`no redis-server at ${REDIS_SERVER} (apt-get install -y redis-server)`);
-  const port = await freePort();
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Ready to accept connections')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready: ${log.trim()}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  if (!hasRedisServer()) throw new Error(`no redis-server at ${REDIS_SERVER} (apt-get install -y redis-server)`);
+  const server = await RedisServer.start();
+  return { url: server.url, stop: () => server.stop() };
 }
 
 /** Where the tests' PostgreSQL runs (test/support/database.ts): a login that may create and drop databases. */
