@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { wordTokens } from '../test/support/fake-openai.js';
 import {
   type AppProcess,
-  createPostgresDatabase,
+  createBenchDatabase,
   median,
   percentile,
   type Service,
@@ -203,7 +203,7 @@ export async function acrossInstances(env: Record<string, string>): Promise<Acro
     }
     const redisUrl = running[0].url;
     try {
-      running.push(await createPostgresDatabase());
+      running.push(await createBenchDatabase());
     } catch (error) {
       return { skipped: `PostgreSQL at ${shownPostgresUrl()} is not available (set TEST_POSTGRES_URL): ${errorText(error)}` };
     }

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import { createPostgresDatabase, dropPostgresDatabase, postgresAdminUrl, withPostgres } from '../test/support/postgres.js';
 import { hasRedisServer, REDIS_SERVER, RedisServer } from '../test/support/redis-process.js';
 import type { RequestTimes } from '../test/support/fake-openai.js';
 
@@ -195,9 +194,6 @@ export async function startRedisServer(): Promise<Service> {
   return { url: server.url, stop: () => server.stop() };
 }
 
-/** Where the tests' PostgreSQL runs (test/support/database.ts): a login that may create and drop databases. */
-export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://chat:chat@127.0.0.1:5432/chat';
-
 /** The admin URL without its password, for messages. */
 export const shownPostgresUrl = (): string => {
   const url = new URL(postgresAdminUrl);
@@ -205,37 +201,10 @@ export const shownPostgresUrl = (): string => {
   return url.toString();
 };
 
-/** A fresh, empty PostgreSQL database; `stop` drops it. */
-export async function createPostgresDatabase(): Promise<Service> {
-  const name = `chat_bench_${randomBytes(6).toString('hex')}`;
-  await withPostgres(postgresAdminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(postgresAdminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), stop: () => dropPostgresDatabase(name) };
+/** A fresh, empty PostgreSQL database (test/support/postgres.ts); `stop` drops it. */
+export async function createBenchDatabase(): Promise<Service> {
+  const { name, url } = await createPostgresDatabase('chat_bench');
+  return { url, stop: () => dropPostgresDatabase(name) };
 }
 
-/**
- * FORCE ends the connections of instances that are still around. An autovacuum worker cannot
- * be ended by a login without pg_signal_backend (42501): it finishes soon, so try again.
- */
-async function dropPostgresDatabase(name: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await withPostgres(postgresAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== '42501' || attempt >= 50) throw error;
-      await sleep(100);
-    }
-  }
-}
-
-export async function withPostgres<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withPostgres };

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import { createPostgresDatabase, dropPostgresDatabase, withPostgres } from './postgres.js';
 
 export interface MessageRow {
   id: number;
@@ -38,8 +37,7 @@ declare global {
   var CHAT_TEST_DATABASE: 'sqlite' | 'postgres' | undefined;
 }
 
-/** Where the PostgreSQL runs: an admin URL that may create and drop databases. */
-export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://chat:chat@127.0.0.1:5432/chat';
+export { postgresAdminUrl } from './postgres.js';
 
 export function testDatabaseKind(): 'sqlite' | 'postgres' {
   return globalThis.CHAT_TEST_DATABASE ?? 'sqlite';
@@ -79,18 +77,14 @@ function sqliteDatabase(path: string): TestDatabase {
 }
 
 async function postgresDatabase(name: string): Promise<TestDatabase> {
-  const database = `chat_test_${name.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${randomBytes(6).toString('hex')}`;
-  await withClient(postgresAdminUrl, (client) => client.query(`CREATE DATABASE ${database}`));
-  const url = new URL(postgresAdminUrl);
-  url.pathname = `/${database}`;
-  const databaseUrl = url.toString();
+  const { name: database, url: databaseUrl } = await createPostgresDatabase(`chat_test_${name.toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
   return {
     kind: 'postgres',
     url: databaseUrl,
     readMessages: () =>
-      withClient(databaseUrl, async (client) => (await client.query<MessageRow>('SELECT * FROM messages ORDER BY id')).rows),
+      withPostgres(databaseUrl, async (client) => (await client.query<MessageRow>('SELECT * FROM messages ORDER BY id')).rows),
     execute: (statements) =>
-      withClient(databaseUrl, async (client) => {
+      withPostgres(databaseUrl, async (client) => {
         await client.query('BEGIN');
         for (const { sql, params = [] } of statements) {
           let n = 0;
@@ -101,35 +95,8 @@ async function postgresDatabase(name: string): Promise<TestDatabase> {
         }
         await client.query('COMMIT');
       }),
-    drop: () => dropDatabase(database),
+    drop: () => dropPostgresDatabase(database),
   };
-}
-
-/**
- * Drops a test database and whatever is still connected to it. An autovacuum worker that
- * happens to be in it cannot be terminated by a login without pg_signal_backend: then wait
- * for the worker to finish, briefly, and try again.
- */
-async function dropDatabase(database: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await withClient(postgresAdminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== '42501' || attempt >= 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Polls until `predicate` holds for the stored rows, or fails after `timeoutMs`. */
