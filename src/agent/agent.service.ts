@@ -96,7 +96,9 @@ export class AgentService {
     try {
       for await (const chunk of this.model.streamText({ systemPrompt: this.config.systemPrompt, turns }, call.signal)) {
         if (call.signal.aborted) break;
-        progress = 'text' in chunk ? { text: progress.text + text.next(chunk.text), usage: progress.usage } : { text: progress.text, usage: chunk.usage };
+        if ('text' in chunk) progress = { text: progress.text + text.next(chunk.text), usage: progress.usage };
+        else if ('usage' in chunk) progress = { text: progress.text, usage: chunk.usage };
+        else continue;
         deadline = performance.now() + idleTimeoutMs;
         if (!started) {
           // The idle deadline may come before the first-token one the timer was set for.

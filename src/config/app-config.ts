@@ -16,6 +16,20 @@ export type ModelConfig =
     }
   | { readonly kind: 'offline' };
 
+/** What the model may call (README, "Tools"). */
+export interface ToolsConfig {
+  /** AGENT_TOOLS: the opt-in tools switched on by name (the built-ins, the example provider tool); `*` for all. */
+  readonly enabled: readonly string[] | '*';
+  /** AGENT_MAX_STEPS: model calls per answer, tool rounds included. */
+  readonly maxSteps: number;
+  /** AGENT_TOOL_TIMEOUT_MS: one tool call, from its start to its result. */
+  readonly timeoutMs: number;
+  /** AGENT_TOOL_RESULT_MAX_BYTES: a longer result is cut (and says so) before the model sees it. */
+  readonly resultMaxBytes: number;
+  /** MCP_CONFIG: the path of an `{"mcpServers": {…}}` file, resolved against the working directory. */
+  readonly mcpConfigPath: string | undefined;
+}
+
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
@@ -55,6 +69,7 @@ export interface AppConfig {
   readonly trustProxy: boolean | number | string;
   /** Host names (no port) requests must name in `Host`; empty: any. Defaults to the loopback names on a loopback HOST. */
   readonly allowedHosts: readonly string[];
+  readonly tools: ToolsConfig;
 }
 
 export type AuthMode = 'none' | 'cookie' | 'token';
@@ -208,6 +223,22 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
             .map((name) => name.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
             .filter(Boolean);
 
+  const toolNames = (value('AGENT_TOOLS') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (toolNames.some((name) => name !== '*' && !/^[a-zA-Z0-9_-]{1,64}$/.test(name))) {
+    problems.push('AGENT_TOOLS must be a comma-separated list of tool names (letters, digits, _ and -), or *');
+  }
+  const mcpConfig = value('MCP_CONFIG');
+  const tools: ToolsConfig = {
+    enabled: toolNames.includes('*') ? '*' : toolNames,
+    maxSteps: integer('AGENT_MAX_STEPS', 8, 1, 100),
+    timeoutMs: integer('AGENT_TOOL_TIMEOUT_MS', 30_000, 10, 3_600_000),
+    resultMaxBytes: integer('AGENT_TOOL_RESULT_MAX_BYTES', 16 * 1024, 256, 16 * 1024 * 1024),
+    mcpConfigPath: mcpConfig === undefined ? undefined : resolve(cwd, mcpConfig),
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -233,6 +264,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxStreamsPerClient,
     trustProxy,
     allowedHosts,
+    tools,
   };
 }
 
