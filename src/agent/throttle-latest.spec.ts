@@ -52,15 +52,17 @@ describe('throttleLatest (the seed debounce)', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(10);
   });
 
-  it('emits the final value last on completion, then completes, with nothing after', () => {
+  it('emits the final value at once on completion (no wait for the window), then completes, with nothing after', () => {
     const { source, emitted, isCompleted } = harness(10);
     source.next('a');
     source.next('ab');
     source.complete();
-    expect(isCompleted()).toBe(false); // still inside the first window
-    jest.advanceTimersByTime(10);
-    expect(emitted.map((e) => e.value)).toEqual(['a', 'ab']);
+    expect(emitted).toEqual([
+      { value: 'a', at: 0 },
+      { value: 'ab', at: 0 },
+    ]);
     expect(isCompleted()).toBe(true);
+    expect(jest.getTimerCount()).toBe(0);
     source.next('abc');
     jest.advanceTimersByTime(100);
     expect(emitted.map((e) => e.value)).toEqual(['a', 'ab']);
@@ -122,8 +124,61 @@ describe('throttleLatest (the seed debounce)', () => {
     source.next('a');
     source.next('ab');
     source.error(new Error('boom'));
-    expect(events).toEqual(['next a']);
-    jest.advanceTimersByTime(10);
     expect(events).toEqual(['next a', 'next ab', 'error boom']);
+  });
+
+  describe('with values that are not mergeable (tool events among text)', () => {
+    function mixed() {
+      const source = new Subject<string>();
+      const emitted: { value: string; at: number }[] = [];
+      const start = Date.now();
+      let completed = false;
+      source.pipe(throttleLatest(10, (value) => value.startsWith('text'))).subscribe({
+        next: (value) => emitted.push({ value, at: Date.now() - start }),
+        complete: () => (completed = true),
+      });
+      return { source, emitted, isCompleted: () => completed };
+    }
+
+    it('passes them at once when nothing waits, without starting a window', () => {
+      const { source, emitted } = mixed();
+      source.next('tool 1');
+      source.next('text a');
+      source.next('tool 2');
+      expect(emitted).toEqual([
+        { value: 'tool 1', at: 0 },
+        { value: 'text a', at: 0 },
+        { value: 'tool 2', at: 0 },
+      ]);
+    });
+
+    it('keeps their place after the text they followed, and keeps the text spacing', () => {
+      const { source, emitted } = mixed();
+      source.next('text a');
+      source.next('text ab'); // waits
+      source.next('tool 1'); // after "ab": "ab" must not be dropped
+      source.next('text abc'); // after the tool: its own window
+      source.next('text abcd');
+      jest.advanceTimersByTime(10);
+      expect(emitted).toEqual([
+        { value: 'text a', at: 0 },
+        { value: 'text ab', at: 10 },
+        { value: 'tool 1', at: 10 },
+      ]);
+      jest.advanceTimersByTime(10);
+      expect(emitted.slice(3)).toEqual([{ value: 'text abcd', at: 20 }]);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('sends everything waiting, in order, on completion', () => {
+      const { source, emitted, isCompleted } = mixed();
+      source.next('text a');
+      source.next('text ab');
+      source.next('tool 1');
+      source.next('text abc');
+      source.complete();
+      expect(emitted.map((e) => e.value)).toEqual(['text a', 'text ab', 'tool 1', 'text abc']);
+      expect(isCompleted()).toBe(true);
+    });
   });
 });
