@@ -451,11 +451,11 @@ describe('conversations API', () => {
 
       expect(sent.at(-1)).toEqual({ role: 'user', content: 'the newest question' });
       expect(sent.at(-2)).toEqual({ role: 'assistant', content: `answer 1999 ${'y'.repeat(250)}` });
-      expect(sent.reduce((sum, m) => sum + estimate(m.content), 0)).toBeLessThanOrEqual(CONTEXT_MAX_TOKENS);
+      expect(sent.reduce((sum, m) => sum + estimate(m.content ?? ""), 0)).toBeLessThanOrEqual(CONTEXT_MAX_TOKENS);
       expect(sent.length).toBeGreaterThan(10);
       expect(sent.length).toBeLessThan(100);
       // Oldest first, and a contiguous tail of the conversation.
-      const numbers = sent.slice(0, -1).map((m) => Number(/^(?:question|answer) (\d+)/.exec(m.content)![1]));
+      const numbers = sent.slice(0, -1).map((m) => Number(/^(?:question|answer) (\d+)/.exec(m.content ?? "")![1]));
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
       expect(numbers.at(-1)).toBe(1999);
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ToolsModule } from '../tools/tools.module.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AgentService } from './agent.service.js';
 import { CHAT_MODEL, type ChatModel } from './chat-model.js';
@@ -6,6 +7,7 @@ import { OfflineChatModel } from './drivers/offline/offline-chat-model.js';
 import { OpenAiChatModel } from './drivers/openai/openai-chat-model.js';
 
 @Module({
+  imports: [ToolsModule],
   providers: [
     {
       provide: CHAT_MODEL,

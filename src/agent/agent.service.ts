@@ -3,13 +3,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable } from 'rxjs';
 import { StorableChunks } from '../common/storable-text.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { AgentTools } from '../tools/agent-tools.service.js';
+import type { ToolCallContext } from '../tools/tool-source.js';
 import { AgentError } from './agent-error.js';
-import { CHAT_MODEL, type ChatModel, type ConversationTurn, type TokenUsage } from './chat-model.js';
+import type { ToolCallPart, ToolErrorPart, ToolResultPart } from './answer-parts.js';
+import { CHAT_MODEL, type ChatModel, type ConversationTurn, type ModelFinish, type TokenUsage, type ToolCall } from './chat-model.js';
 
-/** The answer so far: all its text, and the token usage once the upstream has reported it. */
-export interface AnswerProgress {
+/**
+ * What happens while the agent answers, in order: each model call begins with `step`; `text` is
+ * new text only; a tool call is announced once its arguments are complete, and its result or
+ * error follows once it ran; `usage` is the answer's total so far, after each model call.
+ */
+export type AgentEvent =
+  | { readonly type: 'step'; readonly step: number }
+  | { readonly type: 'text'; readonly text: string }
+  | ToolCallPart
+  | ToolResultPart
+  | ToolErrorPart
+  | { readonly type: 'usage'; readonly usage: TokenUsage };
+
+/** Who the answer is for: tools read only what this owner may read. */
+export interface AnswerScope {
+  readonly ownerId: string;
+  readonly conversationId: string;
+}
+
+/** What one model call gave: its text, the tool calls it asked for, and how it finished. */
+interface StepResult {
   readonly text: string;
-  readonly usage: TokenUsage | null;
+  readonly calls: readonly ToolCall[];
+  readonly finish: ModelFinish | undefined;
+  readonly usage: TokenUsage | undefined;
 }
 
 const RETRY_BASE_MS = 250;
@@ -22,6 +46,7 @@ export class AgentService {
   constructor(
     @Inject(CHAT_MODEL) private readonly model: ChatModel,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tools: AgentTools,
   ) {}
 
   get modelName(): string {
@@ -33,48 +58,115 @@ export class AgentService {
   }
 
   /**
-   * The answer to the conversation so far, one emission per chunk, each carrying the cumulative
-   * text. Cold: subscribing calls the model; unsubscribing aborts the upstream request.
-   * A failure before the first token that is worth retrying (429, 5xx, a broken connection, no
-   * first token in time) is retried with backoff; after the first token nothing is retried.
-   * Fails with an AgentError whose message is fit to show the user.
+   * The answer to the conversation so far, calling tools as the model asks, at most
+   * AGENT_MAX_STEPS model calls. Cold: subscribing calls the model; unsubscribing aborts the
+   * model call and the tools running. A model call that fails before its first output and is
+   * worth retrying (429, 5xx, a broken connection, no first chunk in time) is retried with
+   * backoff; after its first output nothing is retried. Fails with an AgentError whose message
+   * is fit to show the user.
    */
-  answer(turns: readonly ConversationTurn[]): Observable<AnswerProgress> {
-    return new Observable<AnswerProgress>((subscriber) => {
+  answer(turns: readonly ConversationTurn[], scope: AnswerScope): Observable<AgentEvent> {
+    return new Observable<AgentEvent>((subscriber) => {
       const abort = new AbortController();
-      const run = async () => {
-        for (let attempt = 0; ; attempt++) {
-          const progress = await this.attempt(turns, abort.signal, (p) => subscriber.next(p)).catch((error: unknown) => error);
-          if (abort.signal.aborted) return; // an aborted stream ends quietly: it is not a complete answer
-          if (!(progress instanceof Error)) return subscriber.complete();
-          const error = progress instanceof AgentError ? progress : new AgentError('The model call failed.', { cause: progress });
-          if (!error.retryable || attempt >= this.config.upstream.retries) throw error;
-          const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
-          this.logger.warn(`${error.message} Retrying in ${Math.round(delay)} ms (${attempt + 1} of ${this.config.upstream.retries}).`);
-          await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
-          if (abort.signal.aborted) return;
-        }
+      const emit = (event: AgentEvent) => {
+        if (!abort.signal.aborted) subscriber.next(event);
       };
-      run().catch((error: unknown) => {
-        if (!abort.signal.aborted) subscriber.error(error);
-      });
+      this.run(turns, scope, abort.signal, emit).then(
+        () => {
+          if (!abort.signal.aborted) subscriber.complete(); // an aborted answer ends quietly: it is not complete
+        },
+        (error: unknown) => {
+          if (abort.signal.aborted) return;
+          subscriber.error(error instanceof AgentError ? error : new AgentError('The model call failed.', { cause: error }));
+        },
+      );
       return () => abort.abort();
     });
   }
 
-  /** One call to the model, under the first-token and idle timeouts. Resolves when the answer is complete. */
+  private async run(turns: readonly ConversationTurn[], scope: AnswerScope, signal: AbortSignal, emit: (event: AgentEvent) => void): Promise<void> {
+    const tools = this.tools;
+    const definitions = tools.definitions();
+    const messages = [...turns];
+    const maxSteps = this.config.tools.maxSteps;
+    let usage: TokenUsage | undefined;
+    for (let step = 1; ; step++) {
+      emit({ type: 'step', step });
+      const result = await this.callWithRetries(messages, definitions, signal, emit);
+      if (signal.aborted) return;
+      if (result.usage) {
+        usage = usage ? add(usage, result.usage) : result.usage;
+        emit({ type: 'usage', usage });
+      }
+      if (result.calls.length === 0) return;
+
+      const calls = result.calls.map((call) => toolCallPart(call));
+      for (const call of calls) emit(call);
+      messages.push({ role: 'model', content: result.text, toolCalls: result.calls });
+      if (step >= maxSteps) {
+        // The calls are answered, so that the stored answer stays a valid history for later turns.
+        const error = `Not run: the answer reached its limit of ${maxSteps} model calls (AGENT_MAX_STEPS).`;
+        for (const call of calls) emit({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, error });
+        throw new AgentError(`The answer needed more than ${maxSteps} model calls (AGENT_MAX_STEPS) and was ended; what was said is kept.`);
+      }
+      // In parallel; each result is announced as it comes, and given back to the model in call order.
+      const outcomes = await Promise.all(
+        result.calls.map(async (call, index) => {
+          const context: ToolCallContext = { toolCallId: call.id, ownerId: scope.ownerId, conversationId: scope.conversationId, signal };
+          const outcome = await tools.run(call, context);
+          const part: ToolResultPart | ToolErrorPart =
+            'output' in outcome
+              ? { type: 'tool-result', toolCallId: call.id, toolName: calls[index].toolName, output: outcome.output }
+              : { type: 'tool-error', toolCallId: call.id, toolName: calls[index].toolName, error: outcome.error };
+          emit(part);
+          return part;
+        }),
+      );
+      if (signal.aborted) return;
+      for (const outcome of outcomes) {
+        messages.push({ role: 'tool', toolCallId: outcome.toolCallId, content: outcome.type === 'tool-result' ? outcome.output : `Error: ${outcome.error}` });
+      }
+    }
+  }
+
+  private async callWithRetries(
+    messages: readonly ConversationTurn[],
+    definitions: ReturnType<AgentTools['definitions']>,
+    signal: AbortSignal,
+    emit: (event: AgentEvent) => void,
+  ): Promise<StepResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attempt(messages, definitions, signal, emit);
+      } catch (failure) {
+        if (signal.aborted) return { text: '', calls: [], finish: undefined, usage: undefined };
+        const error = failure instanceof AgentError ? failure : new AgentError('The model call failed.', { cause: failure });
+        if (!error.retryable || attempt >= this.config.upstream.retries) throw error;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.logger.warn(`${error.message} Retrying in ${Math.round(delay)} ms (${attempt + 1} of ${this.config.upstream.retries}).`);
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+        if (signal.aborted) return { text: '', calls: [], finish: undefined, usage: undefined };
+      }
+    }
+  }
+
+  /** One call to the model, under the first-chunk and idle timeouts. Resolves when the call is complete. */
   private async attempt(
-    turns: readonly ConversationTurn[],
+    messages: readonly ConversationTurn[],
+    definitions: ReturnType<AgentTools['definitions']>,
     outer: AbortSignal,
-    emit: (progress: AnswerProgress) => void,
-  ): Promise<AnswerProgress> {
+    emit: (event: AgentEvent) => void,
+  ): Promise<StepResult> {
     const { firstTokenTimeoutMs, idleTimeoutMs } = this.config.upstream;
     const call = new AbortController();
     const forward = () => call.abort();
     outer.addEventListener('abort', forward, { once: true });
     let timedOut: AgentError | undefined;
-    let progress: AnswerProgress = { text: '', usage: null };
-    // One timer per call, not one per token: each chunk only moves the deadline, and the timer,
+    let text = '';
+    let finish: ModelFinish | undefined;
+    let usage: TokenUsage | undefined;
+    const calls = new ToolCallAssembler();
+    // One timer per call, not one per chunk: each chunk only moves the deadline, and the timer,
     // when it fires early, sleeps again until the deadline it finds.
     let started = false;
     let deadline = performance.now() + firstTokenTimeoutMs;
@@ -86,27 +178,35 @@ export class AgentService {
       }
       timedOut = started
         ? new AgentError(`The model server stopped sending for ${seconds(idleTimeoutMs)} in the middle of the answer.`, {
-            retryable: progress.text === '',
+            retryable: text === '' && calls.empty,
           })
         : new AgentError(`The model server sent nothing for ${seconds(firstTokenTimeoutMs)}.`, { retryable: true });
       call.abort();
     };
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(check, firstTokenTimeoutMs);
-    const text = new StorableChunks();
+    const storable = new StorableChunks();
+    const request = { systemPrompt: this.config.systemPrompt, turns: messages, ...(definitions.length > 0 && { tools: definitions }) };
     try {
-      for await (const chunk of this.model.streamText({ systemPrompt: this.config.systemPrompt, turns }, call.signal)) {
+      for await (const chunk of this.model.streamText(request, call.signal)) {
         if (call.signal.aborted) break;
-        if ('text' in chunk) progress = { text: progress.text + text.next(chunk.text), usage: progress.usage };
-        else if ('usage' in chunk) progress = { text: progress.text, usage: chunk.usage };
-        else continue;
+        if ('text' in chunk) {
+          const piece = storable.next(chunk.text);
+          text += piece;
+          if (piece) emit({ type: 'text', text: piece });
+        } else if ('toolCall' in chunk) {
+          calls.add(chunk.toolCall);
+        } else if ('usage' in chunk) {
+          usage = chunk.usage;
+        } else {
+          finish = chunk.finish;
+        }
         deadline = performance.now() + idleTimeoutMs;
         if (!started) {
-          // The idle deadline may come before the first-token one the timer was set for.
+          // The idle deadline may come before the first-chunk one the timer was set for.
           started = true;
           clearTimeout(timer);
           timer = setTimeout(check, idleTimeoutMs);
         }
-        emit(progress);
       }
     } catch (error) {
       if (!timedOut) throw error;
@@ -116,13 +216,55 @@ export class AgentService {
     }
     // Models end quietly when their signal aborts, so a timeout shows up here.
     if (timedOut) throw timedOut;
-    const rest = text.end();
+    const rest = storable.end();
     if (rest && !call.signal.aborted) {
-      progress = { text: progress.text + rest, usage: progress.usage };
-      emit(progress);
+      text += rest;
+      emit({ type: 'text', text: rest });
     }
-    return progress;
+    return { text, calls: calls.done(), finish, usage };
   }
+}
+
+/**
+ * Joins streamed tool call pieces per `index`: id and name come first, the arguments in pieces.
+ * A call with no id gets one (some local servers leave it out), so its result can be matched.
+ */
+class ToolCallAssembler {
+  private readonly byIndex = new Map<number, { id: string; name: string; arguments: string }>();
+
+  get empty(): boolean {
+    return this.byIndex.size === 0;
+  }
+
+  add(delta: { readonly index: number; readonly id?: string; readonly name?: string; readonly arguments?: string }): void {
+    let call = this.byIndex.get(delta.index);
+    if (!call) this.byIndex.set(delta.index, (call = { id: '', name: '', arguments: '' }));
+    if (delta.id) call.id = delta.id;
+    // OpenAI sends the name once; some servers repeat it in every piece.
+    if (delta.name && call.name !== delta.name) call.name += delta.name;
+    if (delta.arguments) call.arguments += delta.arguments;
+  }
+
+  done(): ToolCall[] {
+    return [...this.byIndex.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({ id: call.id || `call_${index}_${Math.random().toString(36).slice(2, 10)}`, name: call.name, arguments: call.arguments }));
+  }
+}
+
+/** The call as the answer shows it: the parsed arguments, or their text when they are not JSON. */
+function toolCallPart(call: ToolCall): ToolCallPart {
+  let input: unknown = call.arguments;
+  try {
+    input = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
+  } catch {
+    // kept as text: the registry tells the model they were not JSON
+  }
+  return { type: 'tool-call', toolCallId: call.id, toolName: call.name, input };
+}
+
+function add(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return { promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens };
 }
 
 function seconds(ms: number): string {

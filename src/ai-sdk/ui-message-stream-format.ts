@@ -1,9 +1,12 @@
+import { argumentsText } from '../agent/answer-parts.js';
 import type { AnswerEvent } from '../chat/answer-run.js';
 import { type AnswerStreamFormat, NO_BUFFERING, TextDelta, type WireChunk } from '../streaming/answer-stream-format.js';
 
 /**
  * The Vercel AI SDK's UI message stream (SSE), as `useChat` with `DefaultChatTransport` reads it:
- * start, text-start, text-delta…, text-end, finish, then [DONE].
+ * start, then for each model call start-step, its text (text-start, text-delta…, text-end) and
+ * its tool calls (tool-input-start, -delta, -available, then tool-output-available or
+ * tool-output-error), finish-step; then finish (or error, or abort for a stop), then [DONE].
  */
 export class UiMessageStreamFormat implements AnswerStreamFormat {
   readonly headers = {
@@ -15,23 +18,67 @@ export class UiMessageStreamFormat implements AnswerStreamFormat {
   readonly keepAlive = ': keep-alive\n\n'; // an SSE comment
   readonly compressible = true;
   private readonly delta = new TextDelta();
-  private textId = '';
+  private answerId = 0;
+  /** The open text part's id, if one is open; each run of text between tool calls is its own part. */
+  private openText: string | undefined;
+  private textParts = 0;
+  private stepOpen = false;
 
   encode(event: AnswerEvent): WireChunk[] {
-    const sse = (value: unknown): WireChunk => ({ data: `data: ${JSON.stringify(value)}\n\n` });
     switch (event.type) {
       case 'start':
-        this.textId = `text-${event.answer.id}`;
-        return [sse({ type: 'start', messageId: String(event.answer.id) }), sse({ type: 'text-start', id: this.textId })];
+        this.answerId = event.answer.id;
+        return [sse({ type: 'start', messageId: String(event.answer.id) })];
+      case 'step': {
+        const out = [...this.closeStep(), sse({ type: 'start-step' })];
+        this.stepOpen = true;
+        return out;
+      }
       case 'text': {
         const delta = this.delta.next(event.text);
-        return delta ? [sse({ type: 'text-delta', id: this.textId, delta })] : [];
+        if (!delta) return [];
+        const out: WireChunk[] = [];
+        if (!this.openText) {
+          this.openText = `text-${this.answerId}-${++this.textParts}`;
+          out.push(sse({ type: 'text-start', id: this.openText }));
+        }
+        out.push(sse({ type: 'text-delta', id: this.openText, delta }));
+        return out;
       }
+      case 'tool-call':
+        return [
+          ...this.closeText(),
+          sse({ type: 'tool-input-start', toolCallId: event.toolCallId, toolName: event.toolName }),
+          sse({ type: 'tool-input-delta', toolCallId: event.toolCallId, inputTextDelta: argumentsText(event.input) }),
+          sse({ type: 'tool-input-available', toolCallId: event.toolCallId, toolName: event.toolName, input: event.input }),
+        ];
+      case 'tool-result':
+        return [sse({ type: 'tool-output-available', toolCallId: event.toolCallId, output: event.output })];
+      case 'tool-error':
+        return [sse({ type: 'tool-output-error', toolCallId: event.toolCallId, errorText: event.error })];
       case 'done':
-        return [sse({ type: 'text-end', id: this.textId }), sse({ type: 'finish' })];
+        return [...this.closeStep(), sse({ type: 'finish' })];
       case 'error':
         // A stop is the protocol's abort (what the client's own stop button gives), not a failure.
-        return [sse({ type: 'text-end', id: this.textId }), sse(event.stopped ? { type: 'abort' } : { type: 'error', errorText: event.message })];
+        return [...this.closeStep(), sse(event.stopped ? { type: 'abort' } : { type: 'error', errorText: event.message })];
     }
   }
+
+  private closeText(): WireChunk[] {
+    if (!this.openText) return [];
+    const id = this.openText;
+    this.openText = undefined;
+    return [sse({ type: 'text-end', id })];
+  }
+
+  private closeStep(): WireChunk[] {
+    const out = this.closeText();
+    if (this.stepOpen) out.push(sse({ type: 'finish-step' }));
+    this.stepOpen = false;
+    return out;
+  }
+}
+
+function sse(value: unknown): WireChunk {
+  return { data: `data: ${JSON.stringify(value)}\n\n` };
 }

@@ -1,3 +1,5 @@
+import { type AnswerPart, answerTurns } from '../agent/answer-parts.js';
+import type { ConversationTurn } from '../agent/chat-model.js';
 import type { ContextMessage } from '../persistence/message.repository.js';
 
 /** Rows per read: most answers' budgets are spent within one or two pages. */
@@ -7,7 +9,8 @@ export const CONTEXT_PAGE_SIZE = 64;
  * The newest messages before `beforeId` that fit `maxTokens`, oldest first. Reads newest-first
  * a page at a time and stops at the budget, so the work depends on the budget, not on the
  * length of the conversation. The newest message is always included, even alone over the
- * budget; messages without text (failed before any arrived) are skipped.
+ * budget; messages with nothing in them (failed before any text or tool call) are skipped.
+ * An answer's tool calls and results count against the budget with its text.
  */
 export async function boundedContext(
   readPage: (beforeId: number, limit: number) => Promise<ContextMessage[]> | ContextMessage[],
@@ -21,8 +24,8 @@ export async function boundedContext(
   for (;;) {
     const page = await readPage(cursor, CONTEXT_PAGE_SIZE);
     for (const message of page) {
-      if (message.content.length === 0) continue;
-      const cost = estimateTokens(message.content);
+      if (message.content.length === 0 && !message.parts) continue;
+      const cost = estimateTokens(message.parts ?? message.content);
       if (cost > budget && picked.length > 0) return picked.reverse();
       budget -= cost;
       picked.push(message);
@@ -30,4 +33,13 @@ export async function boundedContext(
     if (page.length < CONTEXT_PAGE_SIZE) return picked.reverse();
     cursor = page.at(-1)!.id;
   }
+}
+
+/** The messages as the model reads them: prompts as they are, answers with their tool steps (answerTurns). */
+export function contextTurns(messages: readonly ContextMessage[]): ConversationTurn[] {
+  return messages.flatMap((message): ConversationTurn[] =>
+    message.role === 'user'
+      ? [{ role: 'user', content: message.content }]
+      : answerTurns(message.content, message.parts ? (JSON.parse(message.parts) as AnswerPart[]) : null),
+  );
 }

@@ -230,14 +230,13 @@ export class AnswerRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
     // Readers already attached go on from the deltas sent so far, so a later snapshot carries
     // exactly that much text: the next delta continues it for everyone.
-    let relay = this.relayed.get(run);
-    if (!relay) this.relayed.set(run, (relay = { sent: run.text.length }));
+    // The snapshot is what the run sent so far, the same for every reader; the events after it
+    // are published as they go out.
     const reserved = run.reserved;
     if (!reserved) return void (await reply({ type: 'snapshot', events: [] })); // its rows are being stored: it starts now
-    const events: AnswerEvent[] = [{ type: 'start', prompt: reserved.prompt, answer: reserved.answer }];
-    const text = run.text.slice(0, relay.sent);
-    if (text) events.push({ type: 'text', text });
-    await reply({ type: 'snapshot', events });
+    const sent = run.replay;
+    if (!this.relayed.has(run)) this.relayed.set(run, { sent: sent.findLast((event) => event.type === 'text')?.text.length ?? 0 });
+    await reply({ type: 'snapshot', events: [{ type: 'start', prompt: reserved.prompt, answer: reserved.answer }, ...sent] });
   }
 
   /** Listens on this instance's control channel, retrying while Redis is away at start-up. */

@@ -10,7 +10,7 @@ function run(conversationId: string, ownerId: string, endless: boolean): AnswerR
   const steps: AnswerRunSteps = {
     reserve: () => Promise.resolve(reserved),
     context: () => Promise.resolve([]),
-    answer: () => (endless ? NEVER : of({ text: 'done', usage: null })),
+    answer: () => (endless ? NEVER : of({ type: 'text' as const, text: 'done' })),
     store: (r) => Promise.resolve(r.answer),
     checkpoint: () => Promise.resolve(),
   };

@@ -1,11 +1,17 @@
 import { ConflictException } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { AgentError } from '../agent/agent-error.js';
-import type { AnswerProgress } from '../agent/agent.service.js';
-import type { ConversationTurn } from '../agent/chat-model.js';
+import type { AgentEvent } from '../agent/agent.service.js';
+import type { ConversationTurn, TokenUsage } from '../agent/chat-model.js';
 import { MessageEntity } from '../persistence/message.entity.js';
 import type { AnswerOutcome } from '../persistence/message.repository.js';
-import { AnswerRun, type AnswerEvent, type AnswerRunOptions, type AnswerRunState, type AnswerRunSteps, type ReservedAnswer } from './answer-run.js';
+import { AnswerRun, type AnswerEvent, type AnswerProgress, type AnswerRunOptions, type AnswerRunState, type AnswerRunSteps, type ReservedAnswer } from './answer-run.js';
+
+/** The model's output as the test writes it: all the text so far, and the usage once reported. */
+interface CumulativeProgress {
+  readonly text: string;
+  readonly usage: TokenUsage | null;
+}
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -33,7 +39,8 @@ class ManualSteps implements AnswerRunSteps {
   readonly reserving = deferred<ReservedAnswer>();
   readonly reading = deferred<readonly ConversationTurn[]>();
   readonly storing = deferred<void>();
-  readonly model = new Subject<AnswerProgress>();
+  /** Written as cumulative progress; the run gets it as the agent's events (new text, then usage). */
+  readonly model = new Subject<CumulativeProgress>();
   modelCalls = 0;
   modelAborted = false;
   readonly stored: AnswerOutcome[] = [];
@@ -47,12 +54,17 @@ class ManualSteps implements AnswerRunSteps {
     return this.reading.promise;
   }
 
-  answer(): Observable<AnswerProgress> {
+  answer(): Observable<AgentEvent> {
     this.modelCalls++;
-    return new Observable<AnswerProgress>((subscriber) => {
+    return new Observable<AgentEvent>((subscriber) => {
       let ended = false;
+      let sentText = '';
       const subscription = this.model.subscribe({
-        next: (progress) => subscriber.next(progress),
+        next: (progress) => {
+          if (progress.text.length > sentText.length) subscriber.next({ type: 'text', text: progress.text.slice(sentText.length) });
+          sentText = progress.text;
+          if (progress.usage) subscriber.next({ type: 'usage', usage: progress.usage });
+        },
         error: (error: unknown) => ((ended = true), subscriber.error(error)),
         complete: () => ((ended = true), subscriber.complete()),
       });
@@ -63,7 +75,7 @@ class ManualSteps implements AnswerRunSteps {
     });
   }
 
-  checkpoint(_reserved: ReservedAnswer, text: string): Promise<void> {
+  checkpoint(_reserved: ReservedAnswer, { text }: AnswerProgress): Promise<void> {
     this.checkpoints.push(text);
     return Promise.resolve();
   }

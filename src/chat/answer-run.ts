@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { distinctUntilChanged, Observable, Subject, type Subscription, tap } from 'rxjs';
+import { filter, map, Observable, Subject, type Subscription } from 'rxjs';
 import type { AgentError } from '../agent/agent-error.js';
-import type { AnswerProgress } from '../agent/agent.service.js';
-import type { ConversationTurn } from '../agent/chat-model.js';
+import type { AgentEvent } from '../agent/agent.service.js';
+import { type AnswerPart, hasToolParts, type ToolCallPart, type ToolErrorPart, type ToolResultPart, unansweredCalls, withText } from '../agent/answer-parts.js';
+import type { ConversationTurn, TokenUsage } from '../agent/chat-model.js';
 import { throttleLatest } from '../agent/throttle-latest.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import type { AnswerOutcome } from '../persistence/message.repository.js';
@@ -11,8 +12,14 @@ import type { AnswerOutcome } from '../persistence/message.repository.js';
 export type AnswerEvent =
   /** The prompt is stored and the answer's row reserved; the model is called next. */
   | { readonly type: 'start'; readonly prompt: MessageEntity; readonly answer: MessageEntity }
-  /** All of the answer's text so far; at most one per debounce window, the final text last. */
+  /** A model call begins (1 for the first; more after tool calls). */
+  | { readonly type: 'step'; readonly step: number }
+  /** All of the answer's text so far, across its steps; at most one per debounce window, the final text last. */
   | { readonly type: 'text'; readonly text: string }
+  /** A tool call with its complete arguments, about to run; its result or error follows. */
+  | ToolCallPart
+  | ToolResultPart
+  | ToolErrorPart
   /** The answer as stored. */
   | { readonly type: 'done'; readonly answer: MessageEntity }
   /**
@@ -55,6 +62,13 @@ function stopMessage(reason: StopReason, options: AnswerRunOptions): string | nu
   }
 }
 
+/** The answer so far: its text, its parts in order, and the token usage once reported. */
+export interface AnswerProgress {
+  readonly text: string;
+  readonly parts: readonly AnswerPart[];
+  readonly usage: TokenUsage | null;
+}
+
 /** The prompt and the answer's row, once stored, and what a completed answer replaces. */
 export interface ReservedAnswer {
   readonly prompt: MessageEntity;
@@ -70,11 +84,11 @@ export interface ReservedAnswer {
 export interface AnswerRunSteps {
   reserve(): Promise<ReservedAnswer>;
   context(reserved: ReservedAnswer): Promise<readonly ConversationTurn[]>;
-  /** Cold: subscribing calls the model, unsubscribing aborts it. Fails with an AgentError. */
-  answer(context: readonly ConversationTurn[]): Observable<AnswerProgress>;
+  /** Cold: subscribing calls the model (and tools), unsubscribing aborts them. Fails with an AgentError. */
+  answer(context: readonly ConversationTurn[]): Observable<AgentEvent>;
   store(reserved: ReservedAnswer, outcome: AnswerOutcome): Promise<MessageEntity>;
-  /** Saves the text so far while the answer streams, so a crash loses at most one interval. */
-  checkpoint(reserved: ReservedAnswer, text: string): Promise<void>;
+  /** Saves the answer so far while it streams, so a crash loses at most one interval. */
+  checkpoint(reserved: ReservedAnswer, progress: AnswerProgress): Promise<void>;
 }
 
 export interface AnswerRunOptions {
@@ -105,7 +119,12 @@ export class AnswerRun {
   private readonly live = new Subject<AnswerEvent>();
   private subscribers = 0;
   private reservedAnswer: ReservedAnswer | undefined;
-  private progress: AnswerProgress = { text: '', usage: null };
+  private progress: AnswerProgress = { text: '', parts: [], usage: null };
+  /**
+   * What went out since `start`, for a subscriber who comes later: every event in order, with a
+   * run of text events kept as its last (text events are cumulative).
+   */
+  private readonly sent: AnswerEvent[] = [];
   private model: Subscription | undefined;
   private stopRequest: StopReason | undefined;
   /** Why the run was refused before anything was stored. */
@@ -134,7 +153,17 @@ export class AnswerRun {
     return this.progress.text;
   }
 
-  get usage(): AnswerProgress['usage'] {
+  /** The parts so far (not debounced). */
+  get parts(): readonly AnswerPart[] {
+    return this.progress.parts;
+  }
+
+  /** The events sent since `start`, as a later subscriber gets them (text runs as their last). */
+  get replay(): readonly AnswerEvent[] {
+    return this.sent;
+  }
+
+  get usage(): TokenUsage | null {
     return this.progress.usage;
   }
 
@@ -180,7 +209,8 @@ export class AnswerRun {
         if (this.lastEvent) subscriber.next(this.lastEvent);
         return subscriber.complete();
       }
-      if (reserved && this.progress.text) subscriber.next({ type: 'text', text: this.progress.text });
+      // Only what went out: text that is still waiting in the debounce goes out live, in its place.
+      if (reserved) for (const event of this.sent) subscriber.next(event);
       const subscription = this.live.subscribe(subscriber);
       if (!reader) return subscription;
       this.subscribers++;
@@ -243,16 +273,13 @@ export class AnswerRun {
     this.model = this.steps
       .answer(context)
       .pipe(
-        tap((progress) => {
-          this.progress = progress;
-          this.checkpointIfDue();
-        }),
-        // Only new text is worth an event: the usage report after the last token carries none.
-        distinctUntilChanged((a, b) => a.text === b.text),
-        throttleLatest(this.options.debounceMs),
+        map((event) => this.advance(event)),
+        // Only new text and tool steps are worth an event: a usage report carries neither.
+        filter((event): event is AnswerEvent => event !== null),
+        throttleLatest(this.options.debounceMs, (event) => event.type === 'text'),
       )
       .subscribe({
-        next: ({ text }) => this.emit({ type: 'text', text }),
+        next: (event) => this.emit(event),
         error: (error: AgentError) => {
           AnswerRun.logger.warn(`Model call failed: ${error.message} (${describeCause(error)})`);
           this.finish({ status: 'error', message: error.message });
@@ -261,17 +288,37 @@ export class AnswerRun {
       });
   }
 
+  /** Takes in what the agent did; the event it is worth, if any. */
+  private advance(event: AgentEvent): AnswerEvent | null {
+    const { text, parts, usage } = this.progress;
+    switch (event.type) {
+      case 'text':
+        this.progress = { text: text + event.text, parts: withText(parts, event.text), usage };
+        this.checkpointIfDue();
+        return { type: 'text', text: this.progress.text };
+      case 'usage':
+        this.progress = { text, parts, usage: event.usage };
+        return null;
+      case 'step':
+        return event;
+      default:
+        this.progress = { text, parts: [...parts, event], usage };
+        this.checkpointIfDue();
+        return event;
+    }
+  }
+
   /** Saves the text so far if an interval has passed and no save is under way; a failed save waits for the next. */
   private checkpointIfDue(): void {
     const every = this.options.checkpointMs;
-    if (every <= 0 || this.checkpointing || !this.progress.text) return;
+    if (every <= 0 || this.checkpointing || this.progress.parts.length === 0) return;
     const now = performance.now();
     if (this.lastCheckpointAt === 0) this.lastCheckpointAt = now; // the first interval starts with the first text
     if (now - this.lastCheckpointAt < every) return;
     this.lastCheckpointAt = now;
     this.checkpointing = true;
     this.steps
-      .checkpoint(this.reservedAnswer!, this.progress.text)
+      .checkpoint(this.reservedAnswer!, this.progress)
       .catch((error: unknown) => AnswerRun.logger.warn(`Could not checkpoint an answer: ${String(error)}`))
       .finally(() => (this.checkpointing = false));
   }
@@ -282,11 +329,18 @@ export class AnswerRun {
     this.moveTo('finishing');
     this.ending = ending;
     const reserved = this.reservedAnswer!;
+    // A call still running when the answer ended gets its error, so the stored answer reads whole.
+    const parts: AnswerPart[] = [...this.progress.parts];
+    for (const call of unansweredCalls(parts)) {
+      parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, error: 'Not finished: the answer ended while the tool ran.' });
+    }
+    this.progress = { ...this.progress, parts };
     const outcome: AnswerOutcome = {
       status: ending.status,
       error: ending.status === 'complete' ? null : ending.message,
       content: this.progress.text,
       usage: this.progress.usage,
+      ...(hasToolParts(parts) && { parts: JSON.stringify(parts) }),
     };
     void this.steps
       .store(reserved, outcome)
@@ -312,6 +366,8 @@ export class AnswerRun {
   }
 
   private emit(event: AnswerEvent): void {
+    if (event.type === 'text' && this.sent.at(-1)?.type === 'text') this.sent[this.sent.length - 1] = event;
+    else if (event.type !== 'start' && event.type !== 'done' && event.type !== 'error') this.sent.push(event);
     this.live.next(event);
   }
 

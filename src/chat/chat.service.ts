@@ -19,7 +19,8 @@ import { ConversationRepository } from '../persistence/conversation.repository.j
 import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
-import { boundedContext } from './answer-context.js';
+import { hasToolParts } from '../agent/answer-parts.js';
+import { boundedContext, contextTurns } from './answer-context.js';
 import { AnswerRelay, RelayUnavailableError } from './answer-relay.js';
 import { type AnswerEvent, AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
@@ -142,17 +143,19 @@ export class ChatService implements BeforeApplicationShutdown {
         return { prompt: last.prompt, answer: appended[0], replaces: last.answers.filter((m) => m.status !== 'streaming').map((m) => m.id) };
       },
       // The prompt and what came before it, within the budget.
-      context: ({ prompt }) =>
-        boundedContext(
-          (beforeId, limit) => this.messages.contextPage(conversationId, beforeId, limit),
-          prompt.id + 1,
-          this.config.contextMaxTokens,
-          estimateTokens,
+      context: async ({ prompt }) =>
+        contextTurns(
+          await boundedContext(
+            (beforeId, limit) => this.messages.contextPage(conversationId, beforeId, limit),
+            prompt.id + 1,
+            this.config.contextMaxTokens,
+            estimateTokens,
+          ),
         ),
-      answer: (context) => this.agent.answer(context),
+      answer: (context) => this.agent.answer(context, { ownerId, conversationId }),
       // A failed regeneration keeps the answers it was meant to replace.
       store: ({ answer, replaces }, outcome) => this.messages.finishAnswer(answer, outcome, outcome.status === 'complete' ? replaces : []),
-      checkpoint: ({ answer }, text) => this.messages.checkpoint(answer.id, text),
+      checkpoint: ({ answer }, { text, parts }) => this.messages.checkpoint(answer.id, text, hasToolParts(parts) ? JSON.stringify(parts) : null),
     };
   }
 

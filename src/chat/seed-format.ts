@@ -30,6 +30,8 @@ export class SeedFormat implements AnswerStreamFormat {
         return this.sentText ? [] : [{ data: ndjsonLine(seedLineOf('model', this.answerTimestamp, event.answer.content)) }];
       case 'error':
         return [{ data: ndjsonLine(seedLineOf('error', nextTimestamp(), event.message)) }];
+      default:
+        return []; // the original page shows text only; tool steps show in the text that follows them
     }
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ConversationJson, ConversationPageJson, DeltaEvent, ErrorJson, InfoJson, MessageJson, MessagePageJson, SeedLine, UsageJson } from './api-shapes.js';
+import type { ConversationJson, ConversationPageJson, DeltaEvent, ErrorJson, InfoJson, MessageJson, MessagePageJson, MessagePartJson, SeedLine, UsageJson } from './api-shapes.js';
 
 // The shapes of api-shapes.ts for the OpenAPI document: each implements its type, so they cannot drift apart.
 
@@ -21,6 +21,17 @@ export class ConversationPageSchema implements ConversationPageJson {
   nextCursor!: string | null;
 }
 
+/** Every MessagePartJson's fields in one flat schema. */
+export class MessagePartSchema {
+  @ApiProperty({ enum: ['text', 'tool-call', 'tool-result', 'tool-error'] satisfies MessagePartJson['type'][] }) type!: MessagePartJson['type'];
+  @ApiPropertyOptional({ description: 'text' }) text?: string;
+  @ApiPropertyOptional({ description: 'tool-*: the model\'s id for the call' }) toolCallId?: string;
+  @ApiPropertyOptional({ description: 'tool-*' }) toolName?: string;
+  @ApiPropertyOptional({ description: 'tool-call: the parsed arguments (their text when not JSON)' }) input?: unknown;
+  @ApiPropertyOptional({ description: 'tool-result: what the model was given (capped)' }) output?: string;
+  @ApiPropertyOptional({ description: 'tool-error: what the model was told went wrong' }) error?: string;
+}
+
 export class MessageSchema implements MessageJson {
   @ApiProperty({ description: 'Increasing: the order of the conversation' }) id!: number;
   @ApiProperty({ format: 'uuid' }) conversationId!: string;
@@ -31,6 +42,8 @@ export class MessageSchema implements MessageJson {
   @ApiProperty({ type: String, nullable: true, description: 'The model that wrote an answer' }) model!: string | null;
   @ApiProperty({ description: 'ISO 8601, microseconds, unique' }) timestamp!: string;
   @ApiProperty({ type: UsageSchema, nullable: true }) usage!: UsageSchema | null;
+  @ApiProperty({ type: [MessagePartSchema], description: 'In order: text, and the tool calls with their results' })
+  parts!: MessagePartJson[];
 }
 
 export class MessagePageSchema implements MessagePageJson {
@@ -53,16 +66,21 @@ export class InfoSchema implements InfoJson {
 
 /** The delta stream, one JSON object per line (application/x-ndjson): every DeltaEvent's fields in one flat schema. */
 export class StreamEventSchema {
-  @ApiProperty({ enum: ['start', 'delta', 'done', 'error'] satisfies DeltaEvent['type'][] }) type!: DeltaEvent['type'];
+  @ApiProperty({ enum: ['start', 'delta', 'tool-call', 'tool-result', 'tool-error', 'done', 'error'] satisfies DeltaEvent['type'][] }) type!: DeltaEvent['type'];
   @ApiPropertyOptional({ description: 'start', format: 'uuid' }) conversationId?: string;
   @ApiPropertyOptional({ description: 'start, error: the answer message id' }) messageId?: number;
   @ApiPropertyOptional({ description: 'start: the stored prompt', type: MessageSchema }) userMessage?: MessageSchema;
   @ApiPropertyOptional({ description: 'delta: only the new text' }) text?: string;
+  @ApiPropertyOptional({ description: 'tool-call, tool-result, tool-error' }) toolCallId?: string;
+  @ApiPropertyOptional({ description: 'tool-call' }) toolName?: string;
+  @ApiPropertyOptional({ description: 'tool-call: the parsed arguments' }) input?: unknown;
+  @ApiPropertyOptional({ description: 'tool-result: what the model was given' }) output?: string;
+  @ApiPropertyOptional({ description: 'tool-error: what went wrong' }) error?: string;
   @ApiPropertyOptional({
-    description: 'done: the stored answer without `content` (the deltas carried it); error: what went wrong',
+    description: 'done: the stored answer without `content` and `parts` (the events carried them); error: what went wrong',
     type: MessageSchema,
   })
-  message?: Omit<MessageSchema, 'content'> | string;
+  message?: Omit<MessageSchema, 'content' | 'parts'> | string;
   @ApiPropertyOptional({ description: 'done', type: UsageSchema, nullable: true }) usage?: UsageSchema | null;
 }
 

@@ -14,6 +14,17 @@ export interface UsageJson {
   readonly completionTokens: number;
 }
 
+/**
+ * One part of a message, in order: its text, and for answers the tool calls the model made,
+ * each followed by its result or error. `input` is the parsed arguments (their raw text when
+ * they were not JSON); `output` is what the model was given.
+ */
+export type MessagePartJson =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool-call'; readonly toolCallId: string; readonly toolName: string; readonly input: unknown }
+  | { readonly type: 'tool-result'; readonly toolCallId: string; readonly toolName: string; readonly output: string }
+  | { readonly type: 'tool-error'; readonly toolCallId: string; readonly toolName: string; readonly error: string };
+
 /** A stored message, as the REST API returns it. */
 export interface MessageJson {
   readonly id: number;
@@ -28,6 +39,8 @@ export interface MessageJson {
   /** ISO 8601 with microseconds, unique per message. */
   readonly timestamp: string;
   readonly usage: UsageJson | null;
+  /** The message in order: text parts and tool steps. `content` is its text, all parts' text joined. */
+  readonly parts: readonly MessagePartJson[];
 }
 
 export interface ConversationJson {
@@ -70,8 +83,12 @@ export type DeltaEvent =
   | { readonly type: 'start'; readonly conversationId: string; readonly messageId: number; readonly userMessage: MessageJson }
   /** Only the text that is new since the last delta. */
   | { readonly type: 'delta'; readonly text: string }
-  /** The stored answer without its text (the deltas carried it). */
-  | { readonly type: 'done'; readonly message: Omit<MessageJson, 'content'>; readonly usage: UsageJson | null }
+  /** A tool call the model made, with its complete arguments; its result or error follows. */
+  | { readonly type: 'tool-call'; readonly toolCallId: string; readonly toolName: string; readonly input: unknown }
+  | { readonly type: 'tool-result'; readonly toolCallId: string; readonly output: string }
+  | { readonly type: 'tool-error'; readonly toolCallId: string; readonly error: string }
+  /** The stored answer without its text and parts (the events carried them). */
+  | { readonly type: 'done'; readonly message: Omit<MessageJson, 'content' | 'parts'>; readonly usage: UsageJson | null }
   /** `stopped`: ended by a stop request, not by a failure. */
   | { readonly type: 'error'; readonly message: string; readonly messageId: number; readonly stopped?: true };
 

@@ -3,6 +3,7 @@ import { ConversationRepository, type ConversationPage, InvalidCursorError } fro
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
 import { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type MessagePage } from '../persistence/message.repository.js';
+import { hasToolParts } from '../agent/answer-parts.js';
 import { AnswerRunRegistry } from '../chat/answer-run.registry.js';
 
 /** An owner's conversations and their stored messages, with 404s for ids that are not the owner's. */
@@ -46,7 +47,7 @@ export class ConversationsService {
     const run = this.runs.find(id, ownerId);
     const live = run?.reserved?.answer.id;
     if (live === undefined) return page;
-    return { ...page, items: page.items.map((m) => (m.id === live && m.status === 'streaming' ? Object.assign(new MessageEntity(), m, { content: run!.text }) : m)) };
+    return { ...page, items: page.items.map((m) => (m.id === live && m.status === 'streaming' ? Object.assign(new MessageEntity(), m, { content: run!.text, parts: hasToolParts(run!.parts) ? JSON.stringify(run!.parts) : null }) : m)) };
   }
 }
 

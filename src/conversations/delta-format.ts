@@ -25,9 +25,17 @@ export class DeltaFormat implements AnswerStreamFormat {
         const text = this.delta.next(event.text);
         return text ? chunk({ type: 'delta', text }) : [];
       }
+      case 'step':
+        return [];
+      case 'tool-call':
+        return chunk({ type: 'tool-call', toolCallId: event.toolCallId, toolName: event.toolName, input: event.input });
+      case 'tool-result':
+        return chunk({ type: 'tool-result', toolCallId: event.toolCallId, output: event.output });
+      case 'tool-error':
+        return chunk({ type: 'tool-error', toolCallId: event.toolCallId, error: event.error });
       case 'done': {
-        // The text went out as deltas already; repeating it here would double the bytes on the wire.
-        const { content: _content, ...message } = messageJson(event.answer);
+        // The text and the tool steps went out already; repeating them here would double the bytes on the wire.
+        const { content: _content, parts: _parts, ...message } = messageJson(event.answer);
         return chunk({ type: 'done', message, usage: usageJson(event.answer) });
       }
       case 'error':

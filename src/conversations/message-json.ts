@@ -1,4 +1,4 @@
-import type { ConversationJson, MessageJson, UsageJson } from '../contract/api-shapes.js';
+import type { ConversationJson, MessageJson, MessagePartJson, UsageJson } from '../contract/api-shapes.js';
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 // Entities as the API shapes of contract/api-shapes.ts.
@@ -20,7 +20,14 @@ export function messageJson(message: MessageEntity): MessageJson {
     model: message.model,
     timestamp: message.timestamp,
     usage: usageJson(message),
+    parts: partsJson(message),
   };
+}
+
+/** The stored parts, or the message's text as its one part (none for an answer with no text yet). */
+export function partsJson(message: Pick<MessageEntity, 'content' | 'parts'>): MessagePartJson[] {
+  if (message.parts) return JSON.parse(message.parts) as MessagePartJson[];
+  return message.content ? [{ type: 'text', text: message.content }] : [];
 }
 
 export function conversationJson(conversation: ConversationEntity): ConversationJson {

@@ -53,6 +53,13 @@ export class MessageEntity {
   @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
   completionTokens!: number | null;
 
+  /**
+   * An answer's parts in order (text, tool calls, tool results), as JSON; null when the answer
+   * is only its text. `content` is always the answer's whole text.
+   */
+  @Column({ type: 'text', nullable: true })
+  parts!: string | null;
+
   /** The server instance writing a `streaming` answer: a crashed instance's answers are found by it. */
   @Column({ name: 'instance_id', type: 'varchar', length: 36, nullable: true })
   instanceId!: string | null;

@@ -25,6 +25,8 @@ export interface AnswerOutcome {
   readonly status: Exclude<MessageStatus, 'streaming'>;
   readonly error?: string | null;
   readonly usage?: TokenUsage | null;
+  /** The answer's parts as JSON, when it has more than text. */
+  readonly parts?: string | null;
 }
 
 /** A message as the model's context needs it. */
@@ -32,6 +34,17 @@ export interface ContextMessage {
   readonly id: number;
   readonly role: MessageRole;
   readonly content: string;
+  /** JSON; null when the message is only its text. */
+  readonly parts: string | null;
+}
+
+export interface SearchMatch {
+  readonly id: number;
+  readonly conversationId: string;
+  readonly role: MessageRole;
+  readonly content: string;
+  readonly timestamp: string;
+  readonly title: string | null;
 }
 
 export interface AppendOptions {
@@ -99,11 +112,12 @@ export class MessageRepository {
         error: outcome.error ?? null,
         promptTokens: outcome.usage?.promptTokens ?? null,
         completionTokens: outcome.usage?.completionTokens ?? null,
+        parts: outcome.parts ?? null,
         instanceId: null,
       };
       await this.sql.execute(
-        `UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, instance_id = NULL WHERE id = ?`,
-        [changes.content, changes.status, changes.error, changes.promptTokens, changes.completionTokens, answer.id],
+        `UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, parts = ?, instance_id = NULL WHERE id = ?`,
+        [changes.content, changes.status, changes.error, changes.promptTokens, changes.completionTokens, changes.parts, answer.id],
         manager,
       );
       if (replaces.length > 0) {
@@ -115,9 +129,9 @@ export class MessageRepository {
   }
 
   /** Saves a streaming answer's text so far (nothing once it has finished). */
-  async checkpoint(answerId: number, content: string): Promise<void> {
+  async checkpoint(answerId: number, content: string, parts: string | null = null): Promise<void> {
     await this.sql.transaction(async (manager) => {
-      await this.sql.execute(`UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'`, [content, answerId], manager);
+      await this.sql.execute(`UPDATE messages SET content = ?, parts = ? WHERE id = ? AND status = 'streaming'`, [content, parts, answerId], manager);
     });
   }
 
@@ -128,8 +142,22 @@ export class MessageRepository {
   contextPage(conversationId: string, beforeId: number, limit: number): Promise<ContextMessage[]> | ContextMessage[] {
     // Only what the model sees: the rows stay plain objects, no entity per row.
     return this.sql.execute<ContextMessage>(
-      `SELECT id, role, content FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${Math.trunc(limit)}`,
+      `SELECT id, role, content, parts FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${Math.trunc(limit)}`,
       [conversationId, beforeId],
+    );
+  }
+
+  /**
+   * The owner's finished messages containing every word (case-insensitive), newest first, at
+   * most `limit`, outside `excludeConversationId`. A scan of the owner's messages: fine for a
+   * tool call now and then, not for a hot path.
+   */
+  search(ownerId: string, words: readonly string[], excludeConversationId: string, limit = 200): Promise<SearchMatch[]> | SearchMatch[] {
+    const like = words.map(() => `LOWER(m.content) LIKE ? ESCAPE '\\'`).join(' AND ');
+    return this.sql.execute<SearchMatch>(
+      `SELECT m.id, m.conversation_id AS "conversationId", m.role, m.content, m.timestamp, c.title FROM messages m JOIN conversations c ON c.id = m.conversation_id ` +
+        `WHERE c.owner_id = ? AND m.conversation_id <> ? AND m.status <> 'streaming' AND ${like} ORDER BY m.id DESC LIMIT ${Math.trunc(limit)}`,
+      [ownerId, excludeConversationId, ...words.map((word) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)],
     );
   }
 

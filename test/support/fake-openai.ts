@@ -40,6 +40,27 @@ export interface FakeReply {
    * a fake in another process this way).
    */
   readonly fromPrompt?: boolean;
+  /**
+   * After the tokens, call these tools as OpenAI streams tool calls: per call a first piece with
+   * `index`, `id`, `type` and the name, then the arguments cut in pieces; then
+   * `finish_reason: "tool_calls"`. `arguments` as an object is sent as its JSON.
+   */
+  readonly toolCalls?: readonly FakeToolCall[];
+}
+
+export interface FakeToolCall {
+  readonly name: string;
+  readonly arguments?: string | object;
+  /** Default `call_<request>_<index>`. */
+  readonly id?: string;
+}
+
+/** A message of a request as the fake received it (chat.completions shape). */
+export interface RecordedMessage {
+  role: string;
+  content: string | null;
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
 }
 
 /** When things happened on one request, in epoch milliseconds (comparable across local processes). */
@@ -56,7 +77,8 @@ export const epochMs = (): number => performance.timeOrigin + performance.now();
 export interface RecordedRequest {
   readonly body: {
     model: string;
-    messages: { role: string; content: string }[];
+    messages: RecordedMessage[];
+    tools?: { type: 'function'; function: { name: string; description?: string; parameters?: object } }[];
     stream?: boolean;
     stream_options?: { include_usage?: boolean };
   };
@@ -159,6 +181,10 @@ export class FakeOpenAi {
     let markClosed!: () => void;
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'];
     const lastPrompt = body.messages.findLast((m) => m.role === 'user')?.content ?? '';
+    if (reply.toolCalls && body.messages.at(-1)?.role === 'tool' && this.queued.length === 0 && reply === this.defaultReply) {
+      // A default that calls tools would loop forever: after the tool results, the default answers in words.
+      reply = { ...reply, toolCalls: undefined };
+    }
     const recorded: RecordedRequest = {
       body,
       headers: req.headers,
@@ -232,10 +258,21 @@ export class FakeOpenAi {
       res.write(chunk({ content: tokens[i] }, null));
       if (i === 0) recorded.times.firstTokenAt = epochMs();
     }
-    if (!reply.noFinishReason) res.write(chunk({}, 'stop'));
+    const calls = reply.toolCalls ?? [];
+    for (let index = 0; index < calls.length; index++) {
+      const call = calls[index];
+      const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {});
+      res.write(chunk({ ...(index === 0 && tokens.length === 0 && { role: 'assistant', content: null }), tool_calls: [{ index, id: call.id ?? `call_${this.requests.length}_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
+      // The arguments in three pieces, as OpenAI cuts them anywhere.
+      const cut = [Math.floor(args.length / 3), Math.floor((2 * args.length) / 3)];
+      for (const piece of [args.slice(0, cut[0]), args.slice(cut[0], cut[1]), args.slice(cut[1])]) {
+        if (piece) res.write(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null));
+      }
+    }
+    if (!reply.noFinishReason) res.write(chunk({}, calls.length > 0 ? 'tool_calls' : 'stop'));
     if (recorded.body.stream_options?.include_usage) {
       const completionTokens = tokens.length;
-      const promptTokens = recorded.body.messages.reduce((n, m) => n + Math.ceil(m.content.length / 4), 0);
+      const promptTokens = recorded.body.messages.reduce((n, m) => n + Math.ceil((m.content ?? '').length / 4), 0);
       res.write(
         `data: ${JSON.stringify({
           id,

@@ -14,6 +14,13 @@ export class OfflineChatModel implements ChatModel {
   constructor(private readonly wordDelayMs = 15) {}
 
   async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
+    // Through the same loop as a real model's calls: one step asks for the tool, the next reads its result.
+    const call = offlineToolCall(request);
+    if (call) {
+      yield { toolCall: { index: 0, id: `call_offline_${request.turns.length}`, name: call.name, arguments: JSON.stringify(call.args) } };
+      yield { finish: { reason: 'tool_calls' } };
+      return;
+    }
     for (const word of offlineAnswer(request).split(/(?<=\s)/)) {
       if (this.wordDelayMs > 0) {
         try {
@@ -28,8 +35,33 @@ export class OfflineChatModel implements ChatModel {
   }
 }
 
+const ASKS_FOR_TIME = /\b(what(?:'s| is)? (?:the )?(?:time|date|day)|time is it|today's date|what day)\b/i;
+const ASKS_TO_SEARCH = /^\s*(?:search|find)(?: (?:my )?(?:history|earlier messages|conversations))?(?: for)?[\s:]+(.+)$/i;
+
+/** The tool call the offline model makes for a prompt, when the tool is on: the time for a time question, a history search for "search …". */
+export function offlineToolCall(request: ModelRequest): { name: string; args: Record<string, unknown> } | undefined {
+  const last = request.turns.at(-1);
+  if (last?.role !== 'user') return undefined;
+  const offered = new Set(request.tools?.map((tool) => tool.name));
+  if (offered.has('current_time') && ASKS_FOR_TIME.test(last.content)) return { name: 'current_time', args: {} };
+  const search = ASKS_TO_SEARCH.exec(last.content);
+  if (offered.has('search_history') && search) return { name: 'search_history', args: { query: search[1].trim().slice(0, 200) } };
+  return undefined;
+}
+
 export function offlineAnswer(request: ModelRequest): string {
   const turns = request.turns;
+  const last = turns.at(-1);
+  if (last?.role === 'tool') {
+    const call = turns.flatMap((turn) => (turn.role === 'model' ? (turn.toolCalls ?? []) : [])).find((c) => c.id === last.toolCallId);
+    return [
+      `**Offline model.** I called the \`${call?.name ?? 'unknown'}\` tool, and it answered:`,
+      '',
+      '```json',
+      last.content.length > 2_000 ? `${last.content.slice(0, 2_000)}…` : last.content,
+      '```',
+    ].join('\n');
+  }
   const prompt = turns.at(-1)?.role === 'user' ? turns.at(-1)!.content.trim() : '';
   const earlier = Math.max(0, turns.length - 1);
   const clipped = prompt.length > QUOTE_MAX_CHARS ? `${prompt.slice(0, QUOTE_MAX_CHARS)}…` : prompt;

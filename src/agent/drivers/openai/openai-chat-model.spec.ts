@@ -50,8 +50,9 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     for await (const chunk of model.streamText(request, new AbortController().signal)) chunks.push(chunk);
     expect(fake.requests[0].body.stream_options).toEqual({ include_usage: true });
     expect(chunks.slice(0, 3)).toEqual([{ text: 'a' }, { text: 'b' }, { text: 'c' }]);
-    expect(chunks[3]).toEqual({ usage: { promptTokens: expect.any(Number), completionTokens: 3 } });
-    expect(chunks).toHaveLength(4);
+    expect(chunks[3]).toEqual({ finish: { reason: 'stop', responseId: expect.any(String), responseModel: expect.any(String) } });
+    expect(chunks[4]).toEqual({ usage: { promptTokens: expect.any(Number), completionTokens: 3 } });
+    expect(chunks).toHaveLength(5);
   });
 
   it.each([

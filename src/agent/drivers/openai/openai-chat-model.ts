@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { AgentError, RedactedCause, redact, secretsOf } from '../../agent-error.js';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
 import { eventSizeLimit, MAX_EVENT_BYTES, SseDecoder, UpstreamEventTooLargeError, UpstreamStreamError } from './server-sent-events.js';
@@ -43,11 +43,11 @@ export class OpenAiChatModel implements ChatModel {
   }
 
   async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
-    const messages: ChatCompletionMessageParam[] = [];
-    if (request.systemPrompt) messages.push({ role: 'system', content: request.systemPrompt });
-    for (const turn of request.turns) {
-      messages.push({ role: turn.role === 'user' ? 'user' : 'assistant', content: turn.content });
-    }
+    const messages = messagesOf(request);
+    const tools: ChatCompletionTool[] | undefined = request.tools?.map((tool) => ({
+      type: 'function',
+      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    }));
 
     let started = false;
     // Text or a finish_reason: an answer, if an empty one. A stream with neither said nothing at all.
@@ -59,7 +59,7 @@ export class OpenAiChatModel implements ChatModel {
     try {
       const request = this.client.chat.completions.create(
         // include_usage: the last chunk then carries the token counts (no choices).
-        { model: this.options.model, messages, stream: true, stream_options: { include_usage: true } },
+        { model: this.options.model, messages, ...(tools && { tools }), stream: true, stream_options: { include_usage: true } },
         { signal },
       );
       if (this.options.httpClient === 'fetch') {
@@ -191,10 +191,43 @@ function parseChunk(data: string): ChatCompletionChunk {
   return chunk as ChatCompletionChunk;
 }
 
+/** The conversation in the chat.completions shape: each model step with its tool calls, then one tool message per call. */
+function messagesOf(request: ModelRequest): ChatCompletionMessageParam[] {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (request.systemPrompt) messages.push({ role: 'system', content: request.systemPrompt });
+  for (const turn of request.turns) {
+    switch (turn.role) {
+      case 'user':
+        messages.push({ role: 'user', content: turn.content });
+        break;
+      case 'model':
+        messages.push(
+          turn.toolCalls && turn.toolCalls.length > 0
+            ? {
+                role: 'assistant',
+                content: turn.content || null,
+                tool_calls: turn.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+              }
+            : { role: 'assistant', content: turn.content },
+        );
+        break;
+      case 'tool':
+        messages.push({ role: 'tool', tool_call_id: turn.toolCallId, content: turn.content });
+        break;
+    }
+  }
+  return messages;
+}
+
 function modelChunksOf(chunk: ChatCompletionChunk): ModelChunk[] {
   const out: ModelChunk[] = [];
-  const delta = chunk.choices[0]?.delta?.content;
+  const choice = chunk.choices[0];
+  const delta = choice?.delta?.content;
   if (delta) out.push({ text: delta });
+  for (const call of choice?.delta?.tool_calls ?? []) {
+    out.push({ toolCall: { index: call.index, ...(call.id && { id: call.id }), ...(call.function?.name && { name: call.function.name }), ...(call.function?.arguments && { arguments: call.function.arguments }) } });
+  }
+  if (choice?.finish_reason) out.push({ finish: { reason: choice.finish_reason, ...(chunk.id && { responseId: chunk.id }), ...(chunk.model && { responseModel: chunk.model }) } });
   if (chunk.usage) out.push({ usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens } });
   return out;
 }
