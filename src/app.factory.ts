@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { LoggerService, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
@@ -11,11 +11,13 @@ import type { AppConfig } from './config/app-config.js';
 
 export interface CreateAppOptions {
   readonly logger?: LoggerService | false;
+  /** Modules of the integrator's, added to the app (their `@AgentTool` providers become tools). */
+  readonly imports?: NonNullable<ModuleMetadata['imports']>;
 }
 
 /** Builds the application exactly as `main.ts` runs it; tests use the same function. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.imports), {
     bodyParser: false,
     abortOnError: false,
     ...(options.logger !== undefined && { logger: options.logger }),

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessModule } from './access/access.module.js';
@@ -13,10 +13,12 @@ import { HealthModule } from './health/health.module.js';
 import { databaseOptions } from './persistence/database-options.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { StaticModule } from './static/static.module.js';
+import { ExampleToolsModule } from './example-tools/example-tools.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `imports`: the integrator's own modules (their `@AgentTool` providers become tools). */
+  static forRoot(config: AppConfig, imports: NonNullable<ModuleMetadata['imports']> = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -29,6 +31,8 @@ export class AppModule {
         AiSdkModule,
         HealthModule,
         StaticModule,
+        ExampleToolsModule,
+        ...imports,
       ],
       providers: [
         // Global enhancers through DI: every route's errors become JSON, and no route takes a body no parser read.

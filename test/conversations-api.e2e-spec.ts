@@ -124,6 +124,7 @@ describe('conversations API', () => {
         model: 'fake-model',
         timestamp: expect.any(String),
         usage: { promptTokens: expect.any(Number), completionTokens: 6 },
+        parts: [{ type: 'text', text: wordTokens(6).join('') }],
       });
     });
   });

@@ -53,6 +53,7 @@ describe('MessageRepository on a real SQLite file', () => {
       'CreateMessages1763700000000',
       'ConversationsAndUsage1763800000000',
       'OwnersAndInstances1763900000000',
+      'ToolParts1764000000000',
     ]);
   });
 

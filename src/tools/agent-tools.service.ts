@@ -65,7 +65,10 @@ export class AgentTools {
     try {
       return await Promise.race([
         aborted,
-        tool.source.call(call.name, args.value, { ...context, signal }).then(
+        // Through a promise even if `call` throws at once: every failure is an outcome.
+        Promise.resolve()
+          .then(() => tool.source.call(call.name, args.value, { ...context, signal }))
+          .then(
           (result) => ({ output: this.capped(textOf(result)) }),
           (error: unknown): ToolOutcome => {
             if (signal.aborted) return { error: 'The tool was stopped.' };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { LoggerService } from '@nestjs/common';
+import type { LoggerService, ModuleMetadata } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
 import type { SeedLine } from '../../src/contract/api-shapes.js';
@@ -28,9 +28,15 @@ export function tempDir(prefix = 'chat-test-'): { path: string; remove(): void }
  * Starts the real application, configured through the same env parsing as `main.ts`, on a free
  * port; silent unless given a logger (to read what it logs).
  */
-export async function startApp(env: Record<string, string | undefined>, options: { logger?: LoggerService } = {}): Promise<RunningApp> {
+export interface StartOptions {
+  readonly logger?: LoggerService;
+  /** Modules added to the app, as an integrator adds theirs (test tools). */
+  readonly imports?: NonNullable<ModuleMetadata['imports']>;
+}
+
+export async function startApp(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningApp> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...NO_LIMITS, ...env });
-  const app = await createApp(config, { logger: options.logger ?? false });
+  const app = await createApp(config, { logger: options.logger ?? false, imports: options.imports });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {

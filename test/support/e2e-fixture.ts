@@ -1,6 +1,5 @@
-import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { type RunningApp, startApp, tempDir } from './app-harness.js';
+import { type RunningApp, startApp, type StartOptions, tempDir } from './app-harness.js';
 import { type AppProcess, startBuiltApp } from './built-app.js';
 import { type TestDatabase, testDatabase } from './database.js';
 import { FakeOpenAi, type FakeReply } from './fake-openai.js';
@@ -35,14 +34,14 @@ export interface E2eFixture {
   /** What every app of this fixture is configured with: upstream, database, then `options.env`. */
   readonly env: Env;
   /** Closes the running app, if any, and starts it again on the base env plus `env`. */
-  start(env?: Env, options?: { logger?: LoggerService }): Promise<RunningApp>;
+  start(env?: Env, options?: StartOptions): Promise<RunningApp>;
   /** Closes the running app, if any. */
   stop(): Promise<void>;
   /**
    * Another in-process app beside the running one, on exactly `env` (spread `env` of the
    * fixture to share the base); closed at teardown unless the test closed it.
    */
-  startAnother(env: Env, options?: { logger?: LoggerService }): Promise<RunningApp>;
+  startAnother(env: Env, options?: StartOptions): Promise<RunningApp>;
   /** dist/main.js in its own process, on the base env plus `env`; stopped at teardown. */
   startBuilt(env?: Env): Promise<AppProcess>;
   /** Another empty database of this run's kind, dropped at teardown. */
@@ -105,7 +104,7 @@ export function useE2eFixture(options: E2eFixtureOptions = {}): E2eFixture {
     await running?.close();
   };
 
-  const start = async (env: Env = {}, startOptions: { logger?: LoggerService } = {}): Promise<RunningApp> => {
+  const start = async (env: Env = {}, startOptions: StartOptions = {}): Promise<RunningApp> => {
     await stop();
     const res = resources();
     res.running = tracked(await startApp({ ...baseEnv(), ...env }, startOptions));

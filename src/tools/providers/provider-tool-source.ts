@@ -42,7 +42,8 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
         if (options.optIn && enabled !== '*' && !enabled.includes(options.name)) continue;
         if (!/^[a-zA-Z0-9_-]{1,64}$/.test(options.name)) throw new Error(`@AgentTool on ${wrapper.name}.${methodName}: the name "${options.name}" must be 1-64 letters, digits, _ or -`);
         if (this.tools.has(options.name)) throw new Error(`@AgentTool: two tools are named "${options.name}" (the second on ${wrapper.name}.${methodName})`);
-        this.tools.set(options.name, this.toolOf(options, (args, context) => Promise.resolve((method as (...a: unknown[]) => unknown).call(instance, args, context))));
+        // async: a method that throws before returning a promise fails its call, not the loop.
+        this.tools.set(options.name, this.toolOf(options, async (args, context) => (method as (...a: unknown[]) => unknown).call(instance, args, context)));
       }
     }
     if (enabled !== '*') {
