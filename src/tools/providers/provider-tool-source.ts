@@ -42,8 +42,9 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
         if (options.optIn && enabled !== '*' && !enabled.includes(options.name)) continue;
         if (!/^[a-zA-Z0-9_-]{1,64}$/.test(options.name)) throw new Error(`@AgentTool on ${wrapper.name}.${methodName}: the name "${options.name}" must be 1-64 letters, digits, _ or -`);
         if (this.tools.has(options.name)) throw new Error(`@AgentTool: two tools are named "${options.name}" (the second on ${wrapper.name}.${methodName})`);
-        // async: a method that throws before returning a promise fails its call, not the loop.
-        this.tools.set(options.name, this.toolOf(options, async (args, context) => (method as (...a: unknown[]) => unknown).call(instance, args, context)));
+        // Through a promise: a method that throws before returning one fails its call, not the loop.
+        const run = (args: unknown, context: ToolCallContext) => Promise.resolve().then(() => (method as (...a: unknown[]) => unknown).call(instance, args, context));
+        this.tools.set(options.name, this.toolOf(options, run));
       }
     }
     if (enabled !== '*') {
