@@ -21,7 +21,7 @@ const describeInBrowser = hasChromium ? describe : describe.skip;
 const e2e = useE2eFixture({
   scope: 'file',
   upstream: { tokens: wordTokens(8), tokenDelayMs: 5 },
-  env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0' },
+  env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0', AGENT_TOOLS: 'current_time' },
 });
 
 describeInBrowser('the chat page in Chromium', () => {
@@ -375,6 +375,42 @@ describeInBrowser('the chat page in Chromium', () => {
     expect(await answer.locator('a', { hasText: 'the docs' }).getAttribute('target')).toBe('_blank');
     // The README's screenshot is taken here, by this run's Chromium, when asked for.
     if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: join('docs', 'screenshot.png') });
+  });
+
+  it('shows tool calls as blocks (running, then done or failed), expanded: arguments and result or error, as text', async () => {
+    e2e.fake.enqueue(
+      {
+        tokens: ['Checking the clock. '],
+        toolCalls: [
+          { name: 'current_time', arguments: {}, id: 'call_clock' },
+          { name: 'current_time', arguments: { note: '<img src=x onerror=alert(1)>' }, id: 'call_bad' },
+        ],
+      },
+      { tokens: ['It ', 'is ', 'late.'], firstTokenDelayMs: 400 },
+    );
+    await page.locator('#new-chat').click();
+    await send('what time is it?');
+    const blocks = lastAnswer().locator('details.tool');
+    await page.waitForFunction(() => document.querySelectorAll('details.tool:not([data-state="running"])').length === 2);
+    await blocks.first().locator('summary').click(); // opened while the answer still streams: stays open as it re-renders
+    await idle();
+    expect(await blocks.evaluateAll((all) => all.map((d) => [d.getAttribute('data-state'), (d as HTMLDetailsElement).open]))).toEqual([
+      ['done', true],
+      ['failed', false],
+    ]);
+    expect(await blocks.locator('summary code').allTextContents()).toEqual(['current_time', 'current_time']);
+    const [args, result] = await blocks.first().locator('pre').allTextContents();
+    expect(JSON.parse(args)).toEqual({});
+    expect(JSON.parse(result)).toMatchObject({ timeZone: expect.any(String) });
+    const [badArgs, error] = await blocks.last().locator('pre').allTextContents();
+    expect(JSON.parse(badArgs)).toEqual({ note: '<img src=x onerror=alert(1)>' });
+    expect(error).toMatch(/^Invalid arguments/);
+    expect(await lastAnswer().locator('img').count()).toBe(0); // the arguments' markup stayed text
+    expect((await lastAnswer().textContent()) ?? '').toContain('It is late.');
+    // After a reload, from the stored parts.
+    await page.reload();
+    await page.waitForSelector('details.tool[data-state="failed"]');
+    expect(await page.locator('.message.model details.tool').evaluateAll((all) => all.map((d) => d.getAttribute('data-state')))).toEqual(['done', 'failed']);
   });
 
   it('shows an upstream failure with the server message, and Retry gets an answer', async () => {

@@ -1,5 +1,6 @@
 import { api, ApiError, type ConversationJson, type DeltaEvent, type MessageJson, resumeAnswer, streamAnswer } from './api.js';
 import { renderMarkdown, setAllowRemoteImages } from './markdown.js';
+import { hasToolSteps, type MessagePartJson, renderParts, withText } from './tool-blocks.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const list = $<HTMLUListElement>('conversation-list');
@@ -46,10 +47,13 @@ function messageElement(message: Pick<MessageJson, 'role' | 'status' | 'timestam
   return element;
 }
 
-function fill(element: HTMLElement, message: Pick<MessageJson, 'role' | 'content' | 'status' | 'error'>): void {
+type Shown = Pick<MessageJson, 'role' | 'content' | 'status' | 'error'> & { readonly parts?: readonly MessagePartJson[] };
+
+function fill(element: HTMLElement, message: Shown): void {
   const body = element.querySelector<HTMLElement>('.body')!;
   element.dataset.status = message.status;
   if (message.role === 'user') body.textContent = message.content;
+  else if (hasToolSteps(message.parts)) body.replaceChildren(renderParts(message.parts!, body));
   else body.replaceChildren(renderMarkdown(message.content));
   element.querySelector('.note')?.remove();
   const note =
@@ -64,7 +68,7 @@ function fill(element: HTMLElement, message: Pick<MessageJson, 'role' | 'content
 
 function showMessages(messages: readonly MessageJson[], prepend = false): HTMLElement[] {
   const elements = messages
-    .filter((m) => m.content || m.status !== 'complete')
+    .filter((m) => m.content || hasToolSteps(m.parts) || m.status !== 'complete')
     .map((m) => {
       const element = messageElement(m);
       fill(element, m);
@@ -216,6 +220,8 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
   let answerElement: HTMLElement | null = resumed?.element ?? null;
   answerElement?.setAttribute('aria-busy', 'true');
   let text = '';
+  let parts: MessagePartJson[] = [];
+  const toolNames = new Map<string, string>();
   let scheduled = false;
   let ended = false;
   let superseded = false;
@@ -224,8 +230,15 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
     // A frame asked for by the last delta comes after the end when both arrived in one read: the end's rendering stands.
     if (!answerElement || ended) return;
     const wasNear = nearBottom();
-    fill(answerElement, { role: 'model', content: text, status: 'streaming', error: null });
+    fill(answerElement, { role: 'model', content: text, parts, status: 'streaming', error: null });
     followIfNear(wasNear);
+  };
+  const schedule = () => {
+    // Only the message being written re-renders, at most once a frame.
+    if (!scheduled) {
+      scheduled = true;
+      requestAnimationFrame(render);
+    }
   };
   const onEvent = (event: DeltaEvent) => {
     if (superseded) return;
@@ -249,14 +262,19 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
       log.scrollTop = log.scrollHeight; // the user just asked: show the answer starting, wherever they were
     } else if (event.type === 'delta') {
       text += event.text;
-      // Only the message being written re-renders, at most once a frame.
-      if (!scheduled) {
-        scheduled = true;
-        requestAnimationFrame(render);
-      }
+      parts = withText(parts, event.text);
+      schedule();
+    } else if (event.type === 'tool-call') {
+      toolNames.set(event.toolCallId, event.toolName);
+      parts = [...parts, { type: 'tool-call', toolCallId: event.toolCallId, toolName: event.toolName, input: event.input }];
+      schedule();
+    } else if (event.type === 'tool-result' || event.type === 'tool-error') {
+      const toolName = toolNames.get(event.toolCallId) ?? '';
+      parts = [...parts, { ...event, toolName }];
+      schedule();
     } else if (event.type === 'done') {
       ended = true;
-      if (answerElement) fill(answerElement, { role: 'model', content: text, status: event.message.status, error: null });
+      if (answerElement) fill(answerElement, { role: 'model', content: text, parts, status: event.message.status, error: null });
       // A complete regeneration replaces the answers to its prompt. regenerate() dropped them from
       // view already; a reattached one still shows them, between the prompt and itself.
       if (resumed && event.message.status === 'complete') {
@@ -264,10 +282,10 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
       }
     } else if (event.stopped) {
       ended = true;
-      if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'interrupted', error: null });
+      if (answerElement) fill(answerElement, { role: 'model', content: text, parts, status: 'interrupted', error: null });
     } else {
       ended = true;
-      if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'error', error: event.message });
+      if (answerElement) fill(answerElement, { role: 'model', content: text, parts, status: 'error', error: event.message });
       showError(event.message, () => void regenerate());
     }
   };
@@ -278,7 +296,7 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
     if (superseded) return 'superseded';
     if (controller.signal.aborted) {
       ended = true;
-      if (answerElement) fill(answerElement, { role: 'model', content: text, status: 'interrupted', error: null });
+      if (answerElement) fill(answerElement, { role: 'model', content: text, parts, status: 'interrupted', error: null });
     } else {
       showError(error instanceof ApiError ? error.message : 'The connection to the server failed.', () => void regenerate());
     }
