@@ -3,6 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wordTokens } from '../test/support/fake-openai.js';
 import { acrossInstances, COST, measureResumes, type RedisCost, RESUMED, type ResumeLatency } from './resume.js';
+import { measureToolStep, TOOL_STEP } from './tool-step.js';
 import {
   cpuMs,
   epochMs,
@@ -41,7 +42,7 @@ interface Target {
 type Starter = () => Promise<Target>;
 
 /** What every app process gets, whatever its database: the bench's model and settings. */
-const appEnv = (upstream: string) => ({ CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0', OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench' });
+const appEnv = (upstream: string) => ({ CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0', OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench', AGENT_TOOLS: 'current_time' });
 
 async function startApp(upstream: string, work: string): Promise<Target> {
   const databasePath = join(work, `app-${Date.now()}.sqlite`);
@@ -232,6 +233,26 @@ async function startup(starter: Starter) {
   }
 }
 
+// 9. One tool step: what the app adds between the model call that asks for a tool and the next.
+async function toolStep(startApp: Starter, upstream: string) {
+  const app = await startApp();
+  try {
+    const result = await measureToolStep(app.url, upstream);
+    console.log(
+      `\n9. One tool step (current_time) between two model calls, ${result.answers} answers of ${TOOL_STEP.tokens} tokens (ms; app only: the reference relay has no tools)`,
+    );
+    console.table({
+      'upstream end of step 1 → step 2 request received': { p50: round(result.addedP50), p95: round(result.addedP95) },
+      'whole answer with the step, less the upstream time of step 1': { p50: round(result.toolAnswerP50), p95: '' },
+      'the same answer without tools': { p50: round(result.plainAnswerP50), p95: '' },
+      failed: { p50: result.failed, p95: '' },
+    });
+    return result;
+  } finally {
+    await app.stop();
+  }
+}
+
 // 8. Resume: reattaching to a running answer, on one instance and across two over Redis.
 async function resume(startApp: Starter, upstream: string) {
   const one = await startApp();
@@ -400,6 +421,7 @@ async function main(): Promise<void> {
     report.startup = startupResult;
 
     report.resume = await resume(starters.app, upstream);
+    report.toolStep = await toolStep(starters.app, upstream);
   } finally {
     await stopChild(upstreamProcess);
     rmSync(work, { recursive: true, force: true });

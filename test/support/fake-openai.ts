@@ -66,6 +66,10 @@ export interface RecordedMessage {
 /** When things happened on one request, in epoch milliseconds (comparable across local processes). */
 export interface RequestTimes {
   prompt: string;
+  /** When the request's body had arrived. */
+  receivedAt?: number;
+  /** Whether the request carried tool results (a later step of an answer). */
+  afterTools?: boolean;
   firstTokenAt?: number;
   endAt?: number;
   closedAt?: number;
@@ -177,20 +181,18 @@ export class FakeOpenAi {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
       return;
     }
-    let reply = this.queued.shift() ?? this.defaultReply;
+    const queued = this.queued.shift();
+    let reply = queued ?? this.defaultReply;
     let markClosed!: () => void;
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'];
     const lastPrompt = body.messages.findLast((m) => m.role === 'user')?.content ?? '';
-    if (reply.toolCalls && body.messages.at(-1)?.role === 'tool' && this.queued.length === 0 && reply === this.defaultReply) {
-      // A default that calls tools would loop forever: after the tool results, the default answers in words.
-      reply = { ...reply, toolCalls: undefined };
-    }
+
     const recorded: RecordedRequest = {
       body,
       headers: req.headers,
       aborted: false,
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
-      times: { prompt: lastPrompt, aborted: false },
+      times: { prompt: lastPrompt, aborted: false, receivedAt: epochMs(), afterTools: body.messages.at(-1)?.role === 'tool' },
       hugeLineBytesSent: 0,
     };
     this.requests.push(recorded);
@@ -199,7 +201,11 @@ export class FakeOpenAi {
       recorded.times.closedAt = epochMs();
       markClosed();
     });
-    if (reply.fromPrompt) reply = { ...reply, ...replyFromPrompt(lastPrompt) };
+    if (reply.fromPrompt) reply = { ...reply, ...replyFromPrompt(lastPrompt, recorded.times.afterTools ?? false) };
+    if (reply.toolCalls && !queued && recorded.times.afterTools) {
+      // A default that calls tools would loop forever: after the tool results, the default answers in words.
+      reply = { ...reply, toolCalls: undefined };
+    }
 
     if (reply.status !== undefined) {
       res.writeHead(reply.status, { 'content-type': 'application/json' });
@@ -317,12 +323,19 @@ async function writeHugeLine(res: ServerResponse, bytes: number, recorded: Recor
   res.end();
 }
 
-function replyFromPrompt(prompt: string): FakeReply {
+function replyFromPrompt(prompt: string, afterTools: boolean): FakeReply {
   const number = (name: string) => {
     const match = new RegExp(`\\b${name}=(\\d+)`).exec(prompt);
     return match ? Number(match[1]) : undefined;
   };
-  return { tokenCount: number('tokens') ?? 5, tokenDelayMs: number('delay'), firstTokenDelayMs: number('first') ?? number('delay') };
+  const tools = number('tools') ?? 0;
+  return {
+    tokenCount: number('tokens') ?? 5,
+    tokenDelayMs: number('delay'),
+    firstTokenDelayMs: number('first') ?? number('delay'),
+    // `tools=<n>`: the first step calls current_time n times (no text), the next answers in words.
+    ...(tools > 0 && !afterTools && { tokenCount: 0, toolCalls: Array.from({ length: tools }, () => ({ name: 'current_time', arguments: {} })) }),
+  };
 }
 
 function sleep(ms: number): Promise<void> {
