@@ -44,6 +44,35 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     expect(sent.headers.authorization).toBe('Bearer sk-test');
   });
 
+  it('offers tools, yields streamed tool call pieces per index and the tool_calls finish, and sends calls and results back in OpenAI shape', async () => {
+    fake.enqueue({ tokens: ['One moment.'], toolCalls: [{ name: 'lookup', arguments: { id: 'A1' }, id: 'call_1' }, { name: 'other', arguments: '{}', id: 'call_2' }] });
+    const withTools: ModelRequest = {
+      systemPrompt: undefined,
+      turns: [
+        { role: 'user', content: 'earlier' },
+        { role: 'model', content: '', toolCalls: [{ id: 'call_0', name: 'lookup', arguments: '{"id":"Z"}' }] },
+        { role: 'tool', toolCallId: 'call_0', content: 'Z is here' },
+        { role: 'model', content: 'Found Z.' },
+        { role: 'user', content: 'and A1?' },
+      ],
+      tools: [{ name: 'lookup', description: 'Looks up', parameters: { type: 'object', properties: { id: { type: 'string' } } } }],
+    };
+    const chunks: ModelChunk[] = [];
+    for await (const chunk of model.streamText(withTools, new AbortController().signal)) chunks.push(chunk);
+    const pieces = chunks.flatMap((c) => ('toolCall' in c ? [c.toolCall] : []));
+    expect(pieces.filter((p) => p.index === 0).map((p) => p.arguments ?? '').join('')).toBe('{"id":"A1"}');
+    expect(pieces.find((p) => p.index === 0)).toEqual({ index: 0, id: 'call_1', name: 'lookup' });
+    expect(pieces.find((p) => p.index === 1)).toEqual({ index: 1, id: 'call_2', name: 'other' });
+    expect(chunks.find((c) => 'finish' in c)).toEqual({ finish: { reason: 'tool_calls', responseId: expect.any(String), responseModel: 'fake-model' } });
+    const [sent] = fake.requests;
+    expect(sent.body.tools).toEqual([{ type: 'function', function: { name: 'lookup', description: 'Looks up', parameters: { type: 'object', properties: { id: { type: 'string' } } } } }]);
+    expect(sent.body.messages.slice(1, 4)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'lookup', arguments: '{"id":"Z"}' } }] },
+      { role: 'tool', tool_call_id: 'call_0', content: 'Z is here' },
+      { role: 'assistant', content: 'Found Z.' },
+    ]);
+  });
+
   it('asks for usage and yields it after the text', async () => {
     fake.enqueue({ tokens: ['a', 'b', 'c'] });
     const chunks: ModelChunk[] = [];
