@@ -327,10 +327,18 @@ export class McpServerConnection {
     return this.entry.kind === 'http' ? displayUrl(this.entry.url) : `command ${this.entry.command}`;
   }
 
+  /** An error in one line: its message and the system error code under it (`fetch failed (ECONNREFUSED)`), secrets hidden. */
   private describe(error: unknown): string {
-    let text = error instanceof Error ? error.message || error.name : String(error);
-    const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-    if (cause && typeof cause.code === 'string' && !text.includes(cause.code)) text += ` (${cause.code})`;
+    // Duck-typed: errors from Node's own fetch may come from another realm (as under jest), where `instanceof Error` fails.
+    const fields = (value: unknown) => (typeof value === 'object' && value !== null ? (value as { message?: unknown; name?: unknown; code?: unknown; cause?: unknown }) : undefined);
+    const top = fields(error);
+    let text = typeof top?.message === 'string' && top.message !== '' ? top.message : typeof top?.name === 'string' ? top.name : String(error);
+    for (let cause = fields(top?.cause), depth = 0; cause !== undefined && depth < 3; cause = fields(cause.cause), depth++) {
+      if (typeof cause.code === 'string' && !text.includes(cause.code)) {
+        text += ` (${cause.code})`;
+        break;
+      }
+    }
     return this.clean(text);
   }
 
