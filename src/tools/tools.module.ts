@@ -4,6 +4,7 @@ import { PersistenceModule } from '../persistence/persistence.module.js';
 import { AgentTools, TOOL_SOURCES } from './agent-tools.service.js';
 import { CurrentTimeTool } from './built-in/current-time.tool.js';
 import { SearchHistoryTool } from './built-in/search-history.tool.js';
+import { McpToolSource } from './mcp/mcp-tool-source.js';
 import { ProviderToolSource } from './providers/provider-tool-source.js';
 import type { ToolSource } from './tool-source.js';
 
@@ -15,12 +16,13 @@ import type { ToolSource } from './tool-source.js';
   imports: [DiscoveryModule, PersistenceModule],
   providers: [
     ProviderToolSource,
+    McpToolSource,
     CurrentTimeTool,
     SearchHistoryTool,
     {
       provide: TOOL_SOURCES,
-      inject: [ProviderToolSource],
-      useFactory: (providers: ProviderToolSource): ToolSource[] => [providers],
+      inject: [ProviderToolSource, McpToolSource],
+      useFactory: (providers: ProviderToolSource, mcp: McpToolSource): ToolSource[] => [providers, mcp],
     },
     AgentTools,
   ],
