@@ -277,7 +277,8 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): boolean |
   return false;
 }
 
-function isHttpUrl(raw: string): boolean {
+/** An http: or https: URL (the model server's, an MCP server's). */
+export function isHttpUrl(raw: string): boolean {
   try {
     const url = new URL(raw);
     return url.protocol === 'http:' || url.protocol === 'https:';

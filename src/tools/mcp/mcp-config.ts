@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '../../config/app-config.js';
+import { ConfigError, isHttpUrl } from '../../config/app-config.js';
 
 /**
  * How an HTTP server is reached: `auto` tries Streamable HTTP and falls back to the older HTTP+SSE
@@ -221,11 +221,3 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isHttpUrl(raw: string): boolean {
-  try {
-    const url = new URL(raw);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
