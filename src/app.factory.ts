@@ -8,6 +8,7 @@ import { RateLimits } from './access/rate-limits.js';
 import { AppModule } from './app.module.js';
 import { MAX_FORM_FIELDS, verifyJsonBody } from './common/body-limits.js';
 import type { AppConfig } from './config/app-config.js';
+import { accessLogMiddleware } from './logging/access-log.middleware.js';
 
 export interface CreateAppOptions {
   readonly logger?: LoggerService | false;
@@ -23,6 +24,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ...(options.logger !== undefined && { logger: options.logger }),
   });
   app.disable('x-powered-by');
+  // First of all: the request id, the request's context for log lines, and its access line when it ends.
+  app.use(accessLogMiddleware(options.logger));
   // Security headers on every response; the page's Content-Security-Policy comes from StaticModule.
   app.use(helmet({ contentSecurityPolicy: false }));
   // CORS stays closed (no headers: browsers keep other sites out) unless CORS_ORIGINS lists origins.

@@ -2,13 +2,14 @@ import { HttpException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppConfig } from '../config/app-config.js';
 import { RetryLaterException, sendError } from '../common/http-error.filter.js';
+import { isProbePath } from '../common/probe-paths.js';
 import { ApiTokens } from './api-tokens.js';
 import { type Caller, LOCAL_OWNER } from './caller.js';
 import { type ClientRateLimit, tooManyMessage } from './rate-limits.js';
 import { readCookie, SESSION_COOKIE, SessionCookie } from './session-cookie.js';
 
 /** Paths a load balancer probes: no identity, no Host check (probes use addresses). */
-export const HEALTH_PATH = '/healthz';
+export { HEALTH_PATH } from '../common/probe-paths.js';
 
 /**
  * Runs first on every request, the page's files, the API docs and unknown paths included (Nest's
@@ -54,7 +55,7 @@ export function accessMiddleware(config: AppConfig, requests: ClientRateLimit | 
     counted(res, addressKey(req), () => send(res, status, message, headers));
 
   return (req: Request, res: Response, next: NextFunction) => {
-    if (req.path === HEALTH_PATH || req.path === `${HEALTH_PATH}/`) return next();
+    if (isProbePath(req.path)) return next();
     if (allowedHosts.size > 0 && !allowedHosts.has(hostName(req.headers.host))) {
       return refuse(req, res, 421, `This server does not answer for the host ${JSON.stringify(req.headers.host ?? '')} (see ALLOWED_HOSTS)`);
     }

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { LOG_LEVELS, type LogSettings, parseLogLevel } from '../logging/log-settings.js';
 
 export type DatabaseConfig =
   | { readonly type: 'sqlite'; readonly path: string }
@@ -70,6 +71,10 @@ export interface AppConfig {
   /** Host names (no port) requests must name in `Host`; empty: any. Defaults to the loopback names on a loopback HOST. */
   readonly allowedHosts: readonly string[];
   readonly tools: ToolsConfig;
+  /** LOG_FORMAT (json, or pretty: the default on a terminal) and LOG_LEVEL. */
+  readonly log: LogSettings;
+  /** SHUTDOWN_DELAY_MS: after SIGTERM, /readyz answers 503 this long before the drain starts. */
+  readonly shutdownDelayMs: number;
 }
 
 export type AuthMode = 'none' | 'cookie' | 'token';
@@ -239,6 +244,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     mcpConfigPath: mcpConfig === undefined ? undefined : resolve(cwd, mcpConfig),
   };
 
+  const logFormat = (value('LOG_FORMAT') ?? (process.stdout.isTTY ? 'pretty' : 'json')).toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty (got ${JSON.stringify(logFormat)})`);
+  const logLevelRaw = value('LOG_LEVEL') ?? 'info';
+  const logLevel = parseLogLevel(logLevelRaw);
+  if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(logLevelRaw)})`);
+  const shutdownDelayMs = integer('SHUTDOWN_DELAY_MS', 0, 0, 600_000);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -265,6 +277,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustProxy,
     allowedHosts,
     tools,
+    log: { format: logFormat === 'pretty' ? 'pretty' : 'json', level: logLevel ?? 'info' },
+    shutdownDelayMs,
   };
 }
 
