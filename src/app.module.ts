@@ -14,6 +14,7 @@ import { databaseOptions } from './persistence/database-options.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { StaticModule } from './static/static.module.js';
 import { ExampleToolsModule } from './example-tools/example-tools.module.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
 
 @Module({})
 export class AppModule {
@@ -31,6 +32,7 @@ export class AppModule {
         AiSdkModule,
         HealthModule,
         StaticModule,
+        TelemetryModule,
         ExampleToolsModule,
         ...imports,
       ],

@@ -4,10 +4,12 @@ import { RateLimits } from './access/rate-limits.js';
 import { AgentService } from './agent/agent.service.js';
 import { createApp } from './app.factory.js';
 import { ConfigError, describeModel, isLoopbackHost, loadConfig } from './config/app-config.js';
+import { createAppLogger } from './logging/app-logger.js';
+import { startedTelemetry } from './telemetry/telemetry-config.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const app = await createApp(config);
+  const app = await createApp(config, { logger: createAppLogger(config.log) });
   await app.listen(config.port, config.host);
 
   const logger = new Logger('Bootstrap');
@@ -19,6 +21,7 @@ async function bootstrap(): Promise<void> {
   if (agent.offline) logger.warn('No model configured: the built-in OFFLINE model answers. Set OPENAI_API_KEY or OPENAI_BASE_URL for a real one.');
   logger.log(`Storage: ${config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL'}`);
   logger.log(`Access: AUTH_MODE=${config.access.mode}`);
+  logger.log(describeTelemetry());
   logger.log(
     app.get(RateLimits).store === 'redis'
       ? 'Limits: rate limits and stream slots in Redis (REDIS_URL), shared by every instance; per instance while Redis is away'
@@ -39,6 +42,14 @@ async function bootstrap(): Promise<void> {
     );
   }
   logger.log(`Chat app ready on http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/ ${Math.round(process.uptime() * 1000)} ms after process start`);
+}
+
+function describeTelemetry(): string {
+  const telemetry = startedTelemetry();
+  if (!telemetry) return 'OpenTelemetry: off (no OTEL_*_EXPORTER or OTLP endpoint set; see README, Observability)';
+  const exported = [telemetry.traces && 'traces', telemetry.metrics && 'metrics'].filter(Boolean).join(' and ');
+  const prometheus = telemetry.prometheus ? `; Prometheus metrics on port ${telemetry.prometheus.port} at /metrics` : '';
+  return `OpenTelemetry: exporting ${exported}${prometheus}${telemetry.captureMessageContent ? '; message content on spans (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)' : ''}`;
 }
 
 bootstrap().catch((error: unknown) => {
