@@ -5,6 +5,7 @@ import { AgentService } from './agent.service.js';
 import { CHAT_MODEL, type ChatModel } from './chat-model.js';
 import { OfflineChatModel } from './drivers/offline/offline-chat-model.js';
 import { OpenAiChatModel } from './drivers/openai/openai-chat-model.js';
+import { observedChatModel } from '../telemetry/traced-chat-model.js';
 
 @Module({
   imports: [ToolsModule],
@@ -12,8 +13,9 @@ import { OpenAiChatModel } from './drivers/openai/openai-chat-model.js';
     {
       provide: CHAT_MODEL,
       inject: [APP_CONFIG],
+      // observedChatModel: the model, traced and measured when OpenTelemetry runs.
       useFactory: ({ model }: AppConfig): ChatModel =>
-        model.kind === 'offline' ? new OfflineChatModel() : new OpenAiChatModel(model),
+        observedChatModel(model.kind === 'offline' ? new OfflineChatModel() : new OpenAiChatModel(model), model),
     },
     AgentService,
   ],

@@ -26,6 +26,7 @@ import { type AnswerEvent, AnswerRun, type AnswerRunSteps } from './answer-run.j
 import { AnswerRunRegistry } from './answer-run.registry.js';
 import { conversationIdFor } from './conversation-ids.js';
 import { titleFrom } from './conversation-titles.js';
+import { observeAnswer } from '../telemetry/answer-telemetry.js';
 
 export type AnswerSource = { readonly prompt: string } | { readonly regenerate: true };
 
@@ -80,7 +81,8 @@ export class ChatService implements BeforeApplicationShutdown {
     this.runs.add(run);
     // A run settles only after its reserve step has ended, so a slot taken there is always given back.
     void run.settled.then(() => releaseSlot?.());
-    run.start();
+    // The run's work starts inside its `invoke_agent` span (with tracing) and reports to the request's access line.
+    observeAnswer(run, this.agent.modelName, () => run.start());
     this.relay.announce(run);
     return run;
   }
