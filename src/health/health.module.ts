@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { RedisModule } from '../redis/redis.module.js';
 import { HealthController } from './health.controller.js';
+import { ReadinessService } from './readiness.service.js';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [RedisModule], controllers: [HealthController], providers: [ReadinessService] })
 export class HealthModule {}
