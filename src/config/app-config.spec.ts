@@ -73,6 +73,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads LOG_FORMAT (json off a terminal, as under jest), LOG_LEVEL (Nest’s `log` and pino’s `trace` too) and SHUTDOWN_DELAY_MS', () => {
+    expect(loadConfig({}, cwd)).toMatchObject({ log: { format: process.stdout.isTTY ? 'pretty' : 'json', level: 'info' }, shutdownDelayMs: 0 });
+    expect(loadConfig({ LOG_FORMAT: 'Pretty', LOG_LEVEL: 'DEBUG', SHUTDOWN_DELAY_MS: '5000' }, cwd)).toMatchObject({
+      log: { format: 'pretty', level: 'debug' },
+      shutdownDelayMs: 5000,
+    });
+    expect(loadConfig({ LOG_LEVEL: 'log' }, cwd).log.level).toBe('info');
+    expect(loadConfig({ LOG_LEVEL: 'trace' }, cwd).log.level).toBe('verbose');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' }, cwd)).toThrow(/LOG_FORMAT must be json or pretty/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' }, cwd)).toThrow(/LOG_LEVEL must be one of fatal, error, warn, info, debug, verbose/);
+    expect(() => loadConfig({ SHUTDOWN_DELAY_MS: '-1' }, cwd)).toThrow(/SHUTDOWN_DELAY_MS/);
+  });
+
   it('keeps SYSTEM_PROMPT as given', () => {
     expect(loadConfig({ SYSTEM_PROMPT: 'Be brief.' }, cwd).systemPrompt).toBe('Be brief.');
   });
