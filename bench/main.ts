@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wordTokens } from '../test/support/fake-openai.js';
+import { measureObservability } from './observability.js';
 import { acrossInstances, COST, measureResumes, type RedisCost, RESUMED, type ResumeLatency } from './resume.js';
 import { measureToolStep, TOOL_STEP } from './tool-step.js';
 import {
@@ -422,6 +423,7 @@ async function main(): Promise<void> {
 
     report.resume = await resume(starters.app, upstream);
     report.toolStep = await toolStep(starters.app, upstream);
+    report.observability = await measureObservability(upstream, work); // 10. (bench/observability.ts)
   } finally {
     await stopChild(upstreamProcess);
     rmSync(work, { recursive: true, force: true });
