@@ -63,7 +63,7 @@ export function startInMemoryTelemetry(plan: Partial<TelemetryPlan> = {}): InMem
 }
 
 /** A histogram's data points, each as its attributes and count. */
-export function histogramPoints(metric: MetricData | undefined): { attributes: Record<string, unknown>; count: number; sum: number }[] {
+export function histogramPoints(metric: MetricData | undefined): { attributes: Record<string, unknown>; count: number; sum: number | undefined }[] {
   return ((metric?.dataPoints ?? []) as DataPoint<Histogram>[]).map((point) => ({ attributes: point.attributes, count: point.value.count, sum: point.value.sum }));
 }
 
