@@ -123,6 +123,30 @@ describe('observability of the built app: OpenTelemetry traces and metrics, JSON
     expect(e2e.fake.requests[0].headers.traceparent).toMatch(new RegExp(`^00-${server.traceId}-[0-9a-f]{16}-01$`));
   });
 
+  it('a tool step: execute_tool {name} under invoke_agent, between the two chat spans, with the GenAI tool attributes', async () => {
+    e2e.fake.enqueue({ tokens: ['Checking. '], toolCalls: [{ name: 'current_time', arguments: {}, id: 'call_t1' }] }, { tokens: ['Done.'] });
+    const app = await e2e.startBuilt({ ...tracing(), AGENT_TOOLS: 'current_time' });
+    const { lines } = await ask(app, 'what time is it', { traceparent: TRACEPARENT });
+    expect(lines.at(-1)).toMatchObject({ role: 'model', content: 'Checking. Done.' });
+
+    const spans = await receiver.waitFor(
+      (received) => answerSpansArrived(received) && received.some((s) => s.name === 'execute_tool current_time') && received.filter((s) => s.name === 'chat fake-model').length === 2,
+      'spans of the answer with its tool step',
+    );
+    const agent = one(spans, (s) => s.name === 'invoke_agent chat-app', 'invoke_agent');
+    const tool = one(spans, (s) => s.name === 'execute_tool current_time', 'execute_tool');
+    const chats = spans.filter((s) => s.name === 'chat fake-model');
+    expect(tool.traceId).toBe(TRACE_ID);
+    expect(tool.parentSpanId).toBe(agent.spanId);
+    for (const chat of chats) expect(chat.parentSpanId).toBe(agent.spanId);
+    expect(tool.attributes).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'current_time',
+      'gen_ai.tool.call.id': 'call_t1',
+    });
+    expect(tool.status.code).toBe(STATUS_CODE.UNSET);
+  });
+
   it('an upstream error: chat span with error.type and ERROR status, invoke_agent with status error', async () => {
     const app = await e2e.startBuilt(tracing());
     e2e.fake.enqueue({ status: 500, errorMessage: 'engine on fire' });

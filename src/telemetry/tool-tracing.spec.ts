@@ -53,6 +53,16 @@ describe('traceToolCall', () => {
     expect(telemetry.span('execute_tool slow').attributes['error.type']).toBe('AbortError');
   });
 
+  it('a result the caller names a failure (a tool error the model reads): resolves with it, the span status ERROR', async () => {
+    const outcome = { error: 'The tool did not finish within 30 s' };
+    await expect(
+      traceToolCall('slow', 'call_11', () => Promise.resolve(outcome), (result) => ({ type: 'tool_error', message: result.error })),
+    ).resolves.toBe(outcome);
+    const span = telemetry.span('execute_tool slow');
+    expect(span.attributes['error.type']).toBe('tool_error');
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'The tool did not finish within 30 s' });
+  });
+
   it('without the SDK: just the call, no span', async () => {
     await shutdownTelemetry();
     await expect(traceToolCall('calculator', 'call_10', () => Promise.resolve(4))).resolves.toBe(4);

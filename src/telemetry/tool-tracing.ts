@@ -8,9 +8,15 @@ import { startedTelemetry } from './telemetry-config.js';
  * `gen_ai.tool.call.id`, `gen_ai.tool.type`, and the answer's `gen_ai.conversation.id`), a child
  * of the answer's `invoke_agent` span when called inside it. Resolves or rejects as `fn` does; a
  * rejection sets `error.type` (the error's class: ToolError, AbortError, …) and the span's error
- * status. Without tracing, it is `fn()`.
+ * status; so does a result that `failureOf` names a failure (tools report failures as results the
+ * model reads). Without tracing, it is `fn()`.
  */
-export async function traceToolCall<T>(toolName: string, toolCallId: string, fn: () => Promise<T>): Promise<T> {
+export async function traceToolCall<T>(
+  toolName: string,
+  toolCallId: string,
+  fn: () => Promise<T>,
+  failureOf: (result: T) => { type: string; message: string } | undefined = () => undefined,
+): Promise<T> {
   if (!startedTelemetry()?.traces) return fn();
   const parent = context.active();
   const conversationId = parent.getValue(CONVERSATION_KEY);
@@ -29,7 +35,13 @@ export async function traceToolCall<T>(toolName: string, toolCallId: string, fn:
     parent,
   );
   try {
-    return await context.with(trace.setSpan(parent, span), fn);
+    const result = await context.with(trace.setSpan(parent, span), fn);
+    const failure = failureOf(result);
+    if (failure) {
+      span.setAttribute(ERROR_TYPE, failure.type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+    }
+    return result;
   } catch (error) {
     span.setAttribute(ERROR_TYPE, errorTypeOf(error));
     span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error && { message: error.message }) });

@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { traceToolCall } from '../telemetry/tool-tracing.js';
 import { type ToolCallContext, type ToolDefinition, ToolError, type ToolSource } from './tool-source.js';
 
 export const TOOL_SOURCES = Symbol('TOOL_SOURCES');
+
+/** `error.type` of a tool call whose outcome is an error (the model read it; the answer went on). */
+const TOOL_ERROR_TYPE = 'tool_error';
 
 /** A call as the model made it: its id, the tool's name, and the arguments as JSON text. */
 export interface ToolCallRequest {
@@ -38,7 +42,14 @@ export class AgentTools {
     return [...this.byName().values()].map(({ definition }) => definition);
   }
 
-  async run(call: ToolCallRequest, context: ToolCallContext): Promise<ToolOutcome> {
+  /** Runs one call (an `execute_tool` span when tracing); never throws. */
+  run(call: ToolCallRequest, context: ToolCallContext): Promise<ToolOutcome> {
+    return traceToolCall(call.name, call.id, () => this.execute(call, context), (outcome) =>
+      'error' in outcome ? { type: TOOL_ERROR_TYPE, message: outcome.error } : undefined,
+    );
+  }
+
+  private async execute(call: ToolCallRequest, context: ToolCallContext): Promise<ToolOutcome> {
     const tool = this.byName().get(call.name);
     if (!tool) {
       const names = this.definitions().map((definition) => definition.name);
