@@ -36,6 +36,15 @@ interface StepResult {
   readonly usage: TokenUsage | undefined;
 }
 
+/**
+ * What one conversation chose for its answers (issue 15): a model from GET /api/models and a
+ * system prompt; what is left out takes the server's (OPENAI_MODEL, SYSTEM_PROMPT).
+ */
+export interface AnswerSettings {
+  readonly model?: string;
+  readonly systemPrompt?: string;
+}
+
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 8_000;
 
@@ -65,13 +74,13 @@ export class AgentService {
    * backoff; after its first output nothing is retried. Fails with an AgentError whose message
    * is fit to show the user.
    */
-  answer(turns: readonly ConversationTurn[], scope: AnswerScope): Observable<AgentEvent> {
+  answer(turns: readonly ConversationTurn[], scope: AnswerScope, settings: AnswerSettings = {}): Observable<AgentEvent> {
     return new Observable<AgentEvent>((subscriber) => {
       const abort = new AbortController();
       const emit = (event: AgentEvent) => {
         if (!abort.signal.aborted) subscriber.next(event);
       };
-      this.run(turns, scope, abort.signal, emit).then(
+      this.run(turns, scope, settings, abort.signal, emit).then(
         () => {
           if (!abort.signal.aborted) subscriber.complete(); // an aborted answer ends quietly: it is not complete
         },
@@ -84,7 +93,7 @@ export class AgentService {
     });
   }
 
-  private async run(turns: readonly ConversationTurn[], scope: AnswerScope, signal: AbortSignal, emit: (event: AgentEvent) => void): Promise<void> {
+  private async run(turns: readonly ConversationTurn[], scope: AnswerScope, settings: AnswerSettings, signal: AbortSignal, emit: (event: AgentEvent) => void): Promise<void> {
     const tools = this.tools;
     const definitions = tools.definitions();
     const messages = [...turns];
@@ -92,7 +101,7 @@ export class AgentService {
     let usage: TokenUsage | undefined;
     for (let step = 1; ; step++) {
       emit({ type: 'step', step });
-      const result = await this.callWithRetries(messages, definitions, signal, emit);
+      const result = await this.callWithRetries(messages, definitions, settings, signal, emit);
       if (signal.aborted) return;
       if (result.usage) {
         usage = usage ? add(usage, result.usage) : result.usage;
@@ -132,12 +141,13 @@ export class AgentService {
   private async callWithRetries(
     messages: readonly ConversationTurn[],
     definitions: ReturnType<AgentTools['definitions']>,
+    settings: AnswerSettings,
     signal: AbortSignal,
     emit: (event: AgentEvent) => void,
   ): Promise<StepResult> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt(messages, definitions, signal, emit);
+        return await this.attempt(messages, definitions, settings, signal, emit);
       } catch (failure) {
         if (signal.aborted) return { text: '', calls: [], finish: undefined, usage: undefined };
         const error = failure instanceof AgentError ? failure : new AgentError('The model call failed.', { cause: failure });
@@ -154,6 +164,7 @@ export class AgentService {
   private async attempt(
     messages: readonly ConversationTurn[],
     definitions: ReturnType<AgentTools['definitions']>,
+    settings: AnswerSettings,
     outer: AbortSignal,
     emit: (event: AgentEvent) => void,
   ): Promise<StepResult> {
@@ -185,7 +196,13 @@ export class AgentService {
     };
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(check, firstTokenTimeoutMs);
     const storable = new StorableChunks();
-    const request = { systemPrompt: this.config.systemPrompt, turns: messages, ...(definitions.length > 0 && { tools: definitions }) };
+    // Every step of the answer uses the conversation's settings.
+    const request = {
+      systemPrompt: settings.systemPrompt ?? this.config.systemPrompt,
+      ...(settings.model && { model: settings.model }),
+      turns: messages,
+      ...(definitions.length > 0 && { tools: definitions }),
+    };
     try {
       for await (const chunk of this.model.streamText(request, call.signal)) {
         if (call.signal.aborted) break;

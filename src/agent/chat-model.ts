@@ -17,6 +17,8 @@ export type ConversationTurn =
   | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string };
 
 export interface ModelRequest {
+  /** The model to ask, when the conversation chose one; left out: the driver's own (`name`). */
+  readonly model?: string;
   readonly systemPrompt: string | undefined;
   readonly turns: readonly ConversationTurn[];
   /** The tools the model may call in this step (none: no `tools` in the request). */

@@ -16,7 +16,9 @@ import { sendAnswer } from '../streaming/stream-response.js';
 /**
  * The Vercel AI SDK's chat endpoint: `useChat({ transport: new DefaultChatTransport({ api }) })`
  * works against it unchanged. Only the last user message's text is taken from the client; the
- * history always comes from the database.
+ * history always comes from the database. Ids map to stored messages: an answer's message id is
+ * its stored id, a prompt keeps the client's id, so a resent prompt id is an edit (a branch) and
+ * `regenerate-message` adds a sibling answer.
  */
 @ApiTags('ai-sdk')
 @Controller('api/chat')
@@ -39,10 +41,11 @@ export class AiSdkController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'UI message stream parts, one `data:` event each' })
   chatStream(@CurrentCaller() caller: Caller, @Body() body: AiSdkChatDto, @Res() res: Response): void {
-    let source: AnswerSource = { regenerate: true };
+    let source: AnswerSource = { regenerate: true, ...(body.messageId !== undefined && { clientMessageId: body.messageId }) };
     if (body.trigger !== 'regenerate-message') {
-      source = { prompt: lastUserText(body.messages) };
-      assertPromptFits(source.prompt, this.config.maxPromptChars);
+      const prompt = lastUserMessage(body.messages);
+      source = { prompt: prompt.text, client: { messageId: prompt.id, previousAnswerId: prompt.previousAnswerId } };
+      assertPromptFits(prompt.text, this.config.maxPromptChars);
     }
     // Inside the stream, so a failed ownership lookup is answered like any storage failure.
     const events = defer(() => this.chat.conversationForChatId(body.id, caller.ownerId)).pipe(
@@ -74,12 +77,18 @@ export class AiSdkController {
   }
 }
 
-function lastUserText(messages: readonly UiMessage[]): string {
-  const last = [...messages].reverse().find((m) => typeof m === 'object' && m !== null && m.role === 'user');
+/**
+ * The last user message's text, its id, and the id of the assistant message before it: the ids
+ * place the prompt in the tree (an id already stored is an edit), the text is all that is taken.
+ */
+function lastUserMessage(messages: readonly UiMessage[]): { text: string; id?: string; previousAnswerId?: string } {
+  const index = messages.findLastIndex((m) => typeof m === 'object' && m !== null && m.role === 'user');
+  const last = index >= 0 ? messages[index] : undefined;
   const text = (last?.parts ?? [])
     .filter((part) => part?.type === 'text' && typeof part.text === 'string')
     .map((part) => part.text as string)
     .join('');
   if (!text.trim()) throw new BadRequestException('messages must end with a user message that has text');
-  return text;
+  const previous = messages[index - 1];
+  return { text, id: last?.id, previousAnswerId: previous?.role === 'assistant' ? previous.id : undefined };
 }

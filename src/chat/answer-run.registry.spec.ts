@@ -4,7 +4,7 @@ import { AnswerRun, type AnswerRunSteps, type ReservedAnswer } from './answer-ru
 import { AnswerRunRegistry } from './answer-run.registry.js';
 
 const row = (id: number) => Object.assign(new MessageEntity(), { id, conversationId: 'c1', content: '' });
-const reserved: ReservedAnswer = { prompt: row(1), answer: row(2), replaces: [] };
+const reserved: ReservedAnswer = { prompt: row(1), answer: row(2) };
 
 function run(conversationId: string, ownerId: string, endless: boolean): AnswerRun {
   const steps: AnswerRunSteps = {

@@ -32,7 +32,7 @@ function message(id: number, role: 'user' | 'model', content: string): MessageEn
   return Object.assign(new MessageEntity(), { id, conversationId: 'c1', role, content, status: role === 'user' ? 'complete' : 'streaming', timestamp: `t${id}` });
 }
 
-const RESERVED: ReservedAnswer = { prompt: message(1, 'user', 'question'), answer: message(2, 'model', ''), replaces: [] };
+const RESERVED: ReservedAnswer = { prompt: message(1, 'user', 'question'), answer: message(2, 'model', '') };
 
 /** Storage and model steps the test completes by hand, recording what the run asked of them. */
 class ManualSteps implements AnswerRunSteps {

@@ -69,12 +69,10 @@ export interface AnswerProgress {
   readonly usage: TokenUsage | null;
 }
 
-/** The prompt and the answer's row, once stored, and what a completed answer replaces. */
+/** The prompt and the answer's row, once stored. */
 export interface ReservedAnswer {
   readonly prompt: MessageEntity;
   readonly answer: MessageEntity;
-  /** Answers a completed regeneration removes. */
-  readonly replaces: readonly number[];
 }
 
 /**

@@ -9,6 +9,7 @@ import { AnswerRunRegistry } from './answer-run.registry.js';
 import { ChatController } from './chat.controller.js';
 import { ChatService } from './chat.service.js';
 import { InfoController } from './info.controller.js';
+import { ModelsController } from './models.controller.js';
 
 /**
  * The chat domain (ChatService, answer runs) and the seed contract's routes (`/chat/`). The
@@ -16,7 +17,7 @@ import { InfoController } from './info.controller.js';
  */
 @Module({
   imports: [AgentModule, AccessModule, PersistenceModule, RedisModule],
-  controllers: [ChatController, InfoController],
+  controllers: [ChatController, InfoController, ModelsController],
   providers: [ChatService, AnswerRunRegistry, AnswerRelay, PubSub],
   exports: [ChatService, AnswerRunRegistry],
 })

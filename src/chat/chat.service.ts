@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   type BeforeApplicationShutdown,
   ConflictException,
   HttpStatus,
@@ -11,11 +12,11 @@ import {
 import type { Caller } from '../access/caller.js';
 import { StreamSlots } from '../access/stream-slots.js';
 import type { Observable } from 'rxjs';
-import { AgentService } from '../agent/agent.service.js';
+import { AgentService, type AnswerSettings } from '../agent/agent.service.js';
 import { RetryLaterException } from '../common/http-error.filter.js';
 import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ConversationRepository } from '../persistence/conversation.repository.js';
+import { ConversationRepository, type ConversationSettings } from '../persistence/conversation.repository.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
@@ -28,7 +29,36 @@ import { conversationIdFor } from './conversation-ids.js';
 import { titleFrom } from './conversation-titles.js';
 import { observeAnswer } from '../telemetry/answer-telemetry.js';
 
-export type AnswerSource = { readonly prompt: string } | { readonly regenerate: true };
+/** The ids an AI SDK client holds for a prompt it sends: how its edits are told from new prompts. */
+export interface ClientPromptIds {
+  /** The UIMessage id of the prompt: one already stored means the client edited that prompt. */
+  readonly messageId?: string;
+  /** The id of the answer before it in the client's list (an id this server handed out). */
+  readonly previousAnswerId?: string;
+}
+
+/** A new prompt, and where in the conversation's tree it goes. */
+export interface PromptSource {
+  readonly prompt: string;
+  /**
+   * The answer the prompt follows (an edit: the edited prompt's own parentId); null: a new first
+   * prompt. Left out: the active leaf. Not an answer of this conversation: 404 or 400.
+   */
+  readonly parentId?: number | null;
+  /** From an AI SDK client instead of `parentId`: placed by its ids (see clientParent). */
+  readonly client?: ClientPromptIds;
+}
+
+/** A new answer beside an existing one (a sibling: the old one stays). */
+export interface RegenerateSource {
+  readonly regenerate: true;
+  /** The answer to regenerate; left out: the last of the active path. Not an answer of this conversation: 404 or 400. */
+  readonly messageId?: number;
+  /** From an AI SDK client: its id for the answer, used when it names one of this conversation's answers (else the last). */
+  readonly clientMessageId?: string;
+}
+
+export type AnswerSource = PromptSource | RegenerateSource;
 
 export interface AnswerOptions {
   /** Create the conversation if it does not exist (the seed's default one, AI SDK chat ids) instead of a 404. */
@@ -41,6 +71,8 @@ export interface AnswerOptions {
 }
 
 const NOTHING_TO_REGENERATE = 'There is no prompt to regenerate an answer for';
+/** Message ids are PostgreSQL integers: a larger number names no message (and would fail the query). */
+const MAX_MESSAGE_ID = 2_147_483_647;
 
 @Injectable()
 export class ChatService implements BeforeApplicationShutdown {
@@ -120,45 +152,104 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   private stepsFor(ownerId: string, conversationId: string, source: AnswerSource, options: AnswerOptions): AnswerRunSteps {
+    // Read with the ownership check in `reserve`, used by `answer`.
+    let settings: AnswerSettings = {};
     return {
       reserve: async () => {
         // Another owner's conversation is as absent as a missing one. Only a prompt creates one:
         // a regenerate that is refused must leave nothing behind.
         const isPrompt = 'prompt' in source;
-        if (!(await this.conversations.owns(conversationId, ownerId, isPrompt && options.createConversation))) {
+        const conversation = await this.conversations.settingsIfOwned(conversationId, ownerId, isPrompt && options.createConversation);
+        if (!conversation) {
           if (!isPrompt && options.createConversation) throw new ConflictException(NOTHING_TO_REGENERATE);
           throw new NotFoundException(`Conversation ${conversationId} not found`);
         }
+        settings = answerSettings(conversation);
         if (isPrompt) {
           const [prompt, answer] = await this.messages.append(
             conversationId,
-            [{ role: 'user', content: source.prompt, status: 'complete', timestamp: nextTimestamp() }, this.answerRow()],
-            { titleIfUntitled: titleFrom(source.prompt) },
+            [
+              { role: 'user', content: source.prompt, status: 'complete', timestamp: nextTimestamp(), clientMessageId: storableClientId(source.client?.messageId) },
+              this.answerRow(settings),
+            ],
+            { titleIfUntitled: titleFrom(source.prompt), parentId: await this.parentFor(conversationId, source) },
           );
-          return { prompt, answer, replaces: [] };
+          return { prompt, answer };
         }
-        const last = await this.messages.lastExchange(conversationId);
-        if (!last) throw new ConflictException(NOTHING_TO_REGENERATE);
-        // One answer per prompt: a second regenerate (or one during an answer) would keep both.
-        const appended = await this.messages.append(conversationId, [this.answerRow()], { unlessStreaming: true });
+        const promptId = await this.promptToRegenerate(conversationId, source);
+        const prompt = (await this.messages.findShown(conversationId, promptId))!;
+        // One answer at a time: a second regenerate (or one during an answer) would race the first.
+        const appended = await this.messages.append(conversationId, [this.answerRow(settings)], { parentId: promptId, unlessStreaming: true });
         if (!appended) throw new ConflictException('An answer is still being written in this conversation; stop it or wait for it to finish');
-        return { prompt: last.prompt, answer: appended[0], replaces: last.answers.filter((m) => m.status !== 'streaming').map((m) => m.id) };
+        return { prompt, answer: appended[0] };
       },
-      // The prompt and what came before it, within the budget.
+      // The prompt and the path above it, within the budget.
       context: async ({ prompt }) =>
         contextTurns(
           await boundedContext(
-            (beforeId, limit) => this.messages.contextPage(conversationId, beforeId, limit),
-            prompt.id + 1,
+            (fromId, limit) => this.messages.contextPath(conversationId, fromId, limit),
+            prompt.id,
             this.config.contextMaxTokens,
             estimateTokens,
           ),
         ),
-      answer: (context) => this.agent.answer(context, { ownerId, conversationId }),
-      // A failed regeneration keeps the answers it was meant to replace.
-      store: ({ answer, replaces }, outcome) => this.messages.finishAnswer(answer, outcome, outcome.status === 'complete' ? replaces : []),
+      answer: (context) => this.agent.answer(context, { ownerId, conversationId }, settings),
+      store: ({ answer }, outcome) => this.messages.finishAnswer(answer, outcome),
       checkpoint: ({ answer }, { text, parts }) => this.messages.checkpoint(answer.id, text, hasToolParts(parts) ? JSON.stringify(parts) : null),
     };
+  }
+
+  /** Where a new prompt goes: after an answer of this conversation, at the root (null), or after the active leaf (undefined). */
+  private async parentFor(conversationId: string, source: PromptSource): Promise<number | null | undefined> {
+    if (source.client) return this.clientParent(conversationId, source.client);
+    if (source.parentId === undefined || source.parentId === null) return source.parentId;
+    const parent = await this.messages.find(conversationId, source.parentId);
+    if (!parent) throw new NotFoundException(`Message ${source.parentId} not found in conversation ${conversationId}`);
+    if (parent.role !== 'model') {
+      throw new BadRequestException(
+        `parentId ${source.parentId} is a prompt, not an answer: a prompt follows an answer (or null, to start again). To edit a prompt, send the edited prompt's own parentId.`,
+      );
+    }
+    return parent.id;
+  }
+
+  /**
+   * An AI SDK client's prompt: one whose id is stored already was edited, so the new text
+   * branches from where that prompt stood; else it follows the answer before it in the client's
+   * list, when that is one of this conversation's; else the active leaf.
+   */
+  private async clientParent(conversationId: string, client: ClientPromptIds): Promise<number | null | undefined> {
+    const clientId = storableClientId(client.messageId);
+    if (clientId) {
+      const edited = await this.messages.findByClientMessageId(conversationId, clientId);
+      if (edited) return edited.parentId;
+    }
+    const previousId = messageIdFrom(client.previousAnswerId);
+    const previous = previousId === undefined ? null : await this.messages.find(conversationId, previousId);
+    return previous?.role === 'model' ? previous.id : undefined;
+  }
+
+  /** The prompt a regenerated answer answers: the named answer's, or the active path's last. */
+  private async promptToRegenerate(conversationId: string, source: RegenerateSource): Promise<number> {
+    let answerId = source.messageId;
+    if (answerId === undefined && source.clientMessageId !== undefined) {
+      const named = messageIdFrom(source.clientMessageId);
+      const found = named === undefined ? null : await this.messages.find(conversationId, named);
+      if (found?.role === 'model') answerId = found.id;
+    }
+    if (answerId !== undefined) {
+      const answer = await this.messages.find(conversationId, answerId);
+      if (!answer) throw new NotFoundException(`Message ${answerId} not found in conversation ${conversationId}`);
+      if (answer.role !== 'model') throw new BadRequestException(`messageId ${answerId} is a prompt, not an answer: regenerate names the answer to replace`);
+      if (answer.parentId === null) throw new ConflictException(NOTHING_TO_REGENERATE);
+      return answer.parentId;
+    }
+    const leafId = await this.messages.activeLeaf(conversationId);
+    const leaf = leafId === null ? null : await this.messages.find(conversationId, leafId);
+    // A prompt whose answer row is missing (written before answers had rows) is answered itself.
+    const promptId = leaf === null ? null : leaf.role === 'model' ? leaf.parentId : leaf.id;
+    if (promptId === null) throw new ConflictException(NOTHING_TO_REGENERATE);
+    return promptId;
   }
 
   /**
@@ -172,16 +263,35 @@ export class ChatService implements BeforeApplicationShutdown {
     await Promise.all(running.map((run) => run.stop('shutdown')));
   }
 
-  /** The owner's conversation, oldest first, a page of rows at a time: the messages with text (what the seed's page shows). */
+  /** The owner's conversation's active path, oldest first, a page of rows at a time: the messages with text (what the seed's page shows). */
   async *history(ownerId: string, conversationId: string): AsyncGenerator<MessageEntity[]> {
     if (!(await this.conversations.owns(conversationId, ownerId))) return;
-    for await (const page of this.messages.iterate(conversationId)) {
+    for await (const page of this.messages.iterateActivePath(conversationId)) {
       const shown = page.filter((message) => message.content.length > 0);
       if (shown.length > 0) yield shown;
     }
   }
 
-  private answerRow(): NewMessage {
-    return { role: 'model', content: '', status: 'streaming', timestamp: nextTimestamp(), model: this.agent.modelName };
+  private answerRow(settings: AnswerSettings): NewMessage {
+    return { role: 'model', content: '', status: 'streaming', timestamp: nextTimestamp(), model: settings.model ?? this.agent.modelName };
   }
+}
+
+function answerSettings(conversation: ConversationSettings): AnswerSettings {
+  return {
+    ...(conversation.model !== null && { model: conversation.model }),
+    ...(conversation.systemPrompt !== null && { systemPrompt: conversation.systemPrompt }),
+  };
+}
+
+/** A client's message id as stored (an id longer than the column is not kept: its edits then append). */
+function storableClientId(id: string | undefined): string | undefined {
+  return id !== undefined && id.length > 0 && id.length <= 200 ? id : undefined;
+}
+
+/** A message id this server handed out as text ("42"); undefined for anything else. */
+function messageIdFrom(text: string | undefined): number | undefined {
+  if (text === undefined || !/^[1-9]\d{0,9}$/.test(text)) return undefined;
+  const id = Number(text);
+  return id <= MAX_MESSAGE_ID ? id : undefined;
 }

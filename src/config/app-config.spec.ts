@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       baseURL: undefined,
       model: 'gpt-4o-mini',
       httpClient: 'node',
+      choices: [],
     });
     expect(loadConfig({ OPENAI_BASE_URL: 'http://localhost:11434/v1', OPENAI_MODEL: 'llama3.2' }, cwd).model).toEqual({
       kind: 'openai',
@@ -31,8 +32,14 @@ describe('loadConfig', () => {
       baseURL: 'http://localhost:11434/v1',
       model: 'llama3.2',
       httpClient: 'node',
+      choices: [],
     });
     expect(loadConfig({ OPENAI_API_KEY: 'sk-x', UPSTREAM_HTTP_CLIENT: 'fetch' }, cwd).model).toMatchObject({ httpClient: 'fetch' });
+  });
+
+  it('reads OPENAI_MODELS as the models conversations may choose: trimmed, without repeats', () => {
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-x', OPENAI_MODELS: ' gpt-4o, gpt-4o-mini,,gpt-4o ' }, cwd).model).toMatchObject({ choices: ['gpt-4o', 'gpt-4o-mini'] });
+    expect(() => loadConfig({ OPENAI_API_KEY: 'sk-x', OPENAI_MODELS: 'x'.repeat(201) }, cwd)).toThrow(/OPENAI_MODELS/);
   });
 
   it.each([

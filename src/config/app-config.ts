@@ -14,6 +14,8 @@ export type ModelConfig =
       readonly model: string;
       /** How the SDK talks HTTP: node:http with a keep-alive pool, or Node's built-in fetch. */
       readonly httpClient: 'node' | 'fetch';
+      /** OPENAI_MODELS: the models conversations may choose; empty: what the server's GET /models lists. */
+      readonly choices: readonly string[];
     }
   | { readonly kind: 'offline' };
 
@@ -187,10 +189,22 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (httpClient !== 'node' && httpClient !== 'fetch') {
     problems.push(`UPSTREAM_HTTP_CLIENT must be node or fetch (got ${JSON.stringify(httpClient)})`);
   }
+  const choices = (value('OPENAI_MODELS') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (choices.some((name) => name.length > 200)) problems.push('OPENAI_MODELS must be a comma-separated list of model names of at most 200 characters each');
   const model: ModelConfig =
     apiKey === undefined && baseURL === undefined
       ? { kind: 'offline' }
-      : { kind: 'openai', apiKey, baseURL, model: value('OPENAI_MODEL') ?? DEFAULT_OPENAI_MODEL, httpClient: httpClient === 'fetch' ? 'fetch' : 'node' };
+      : {
+          kind: 'openai',
+          apiKey,
+          baseURL,
+          model: value('OPENAI_MODEL') ?? DEFAULT_OPENAI_MODEL,
+          httpClient: httpClient === 'fetch' ? 'fetch' : 'node',
+          choices: [...new Set(choices)],
+        };
 
   const database = parseDatabaseUrl(value('DATABASE_URL'), cwd, problems);
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ConversationJson, ConversationPageJson, DeltaEvent, ErrorJson, InfoJson, MessageJson, MessagePageJson, MessagePartJson, SeedLine, UsageJson } from './api-shapes.js';
+import type { ConversationJson, ConversationPageJson, DeltaEvent, ErrorJson, InfoJson, MessageJson, MessagePageJson, MessagePartJson, ModelsJson, SeedLine, UsageJson } from './api-shapes.js';
 
 // The shapes of api-shapes.ts for the OpenAPI document: each implements its type, so they cannot drift apart.
 
@@ -13,6 +13,20 @@ export class ConversationSchema implements ConversationJson {
   @ApiProperty({ type: String, nullable: true }) title!: string | null;
   @ApiProperty({ description: 'ISO 8601, microseconds' }) createdAt!: string;
   @ApiProperty({ description: 'Last activity; lists sort by it, newest first' }) updatedAt!: string;
+  @ApiProperty({ type: Number, nullable: true, description: 'The end of the active path, which GET …/messages shows; null while there are no messages' })
+  activeMessageId!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The model its answers use (one of GET /api/models); null: the default' }) model!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Its system prompt; null: the server’s SYSTEM_PROMPT' }) systemPrompt!: string | null;
+}
+
+export class ModelsSchema implements ModelsJson {
+  @ApiProperty({ example: 'gpt-4o-mini', description: 'What answers a conversation that chose none; always in models' }) default!: string;
+  @ApiProperty({ type: [String], example: ['gpt-4o-mini', 'gpt-4o'] }) models!: string[];
+  @ApiProperty({
+    enum: ['OPENAI_MODELS', 'upstream', 'OPENAI_MODEL'],
+    description: "OPENAI_MODELS if set; else the model server's GET /v1/models (cached 5 min, 3 s timeout); else OPENAI_MODEL alone",
+  })
+  source!: ModelsJson['source'];
 }
 
 export class ConversationPageSchema implements ConversationPageJson {
@@ -33,8 +47,15 @@ export class MessagePartSchema {
 }
 
 export class MessageSchema implements MessageJson {
-  @ApiProperty({ description: 'Increasing: the order of the conversation' }) id!: number;
+  @ApiProperty({ description: 'Increasing: a message is always written after the one it follows' }) id!: number;
   @ApiProperty({ format: 'uuid' }) conversationId!: string;
+  @ApiProperty({ type: Number, nullable: true, description: "The message this one follows (an answer's prompt, a prompt's previous answer); null for a first prompt" })
+  parentId!: number | null;
+  @ApiProperty({
+    type: [Number],
+    description: 'Ids of the messages with the same parent (branches: edits of a prompt, regenerations of an answer), itself included, oldest first',
+  })
+  siblingIds!: number[];
   @ApiProperty({ enum: ['user', 'model'] }) role!: 'user' | 'model';
   @ApiProperty() content!: string;
   @ApiProperty({ enum: ['streaming', 'complete', 'interrupted', 'error'] }) status!: MessageJson['status'];

@@ -29,6 +29,10 @@ export type MessagePartJson =
 export interface MessageJson {
   readonly id: number;
   readonly conversationId: string;
+  /** The message this one follows (an answer's prompt, a prompt's previous answer); null for a first prompt. */
+  readonly parentId: number | null;
+  /** The ids of the messages with the same parent (its branches: edits of a prompt, regenerations of an answer), itself included, oldest first. */
+  readonly siblingIds: readonly number[];
   readonly role: MessageRole;
   readonly content: string;
   readonly status: MessageStatus;
@@ -49,6 +53,21 @@ export interface ConversationJson {
   readonly createdAt: string;
   /** Last activity: lists sort by it, newest first. */
   readonly updatedAt: string;
+  /** The end of the active path (what `GET …/messages` shows); null while there are no messages. */
+  readonly activeMessageId: number | null;
+  /** The model its answers use (one of `GET /api/models`); null: the server's default. */
+  readonly model: string | null;
+  /** Its system prompt; null: the server's (SYSTEM_PROMPT). */
+  readonly systemPrompt: string | null;
+}
+
+/** The models a conversation may choose (`GET /api/models`). */
+export interface ModelsJson {
+  /** What answers a conversation that chose none; always in `models`. */
+  readonly default: string;
+  readonly models: readonly string[];
+  /** Where the list came from: OPENAI_MODELS, the model server's `GET /v1/models`, or OPENAI_MODEL alone. */
+  readonly source: 'OPENAI_MODELS' | 'upstream' | 'OPENAI_MODEL';
 }
 
 export interface ConversationPageJson {

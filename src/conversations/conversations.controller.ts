@@ -32,8 +32,15 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationPageSchema, ConversationSchema, ErrorSchema, MessagePageSchema, StreamEventSchema } from '../contract/api-schemas.js';
 import { ChatService } from '../chat/chat.service.js';
 import { ConversationsService } from './conversations.service.js';
-import { CreateConversationDto, ListConversationsQuery, ListMessagesQuery, AnswerFormatQuery, UpdateConversationDto } from './dto/conversation.dto.js';
-import { PromptDto } from '../chat/dto/prompt.dto.js';
+import {
+  AnswerFormatQuery,
+  AskDto,
+  CreateConversationDto,
+  ListConversationsQuery,
+  ListMessagesQuery,
+  RegenerateDto,
+  UpdateConversationDto,
+} from './dto/conversation.dto.js';
 import type { ConversationJson, MessageJson } from '../contract/api-shapes.js';
 import { conversationJson, messageJson } from './message-json.js';
 import { assertPromptFits } from '../chat/prompt-limit.js';
@@ -69,7 +76,7 @@ export class ConversationsController {
   @ApiOperation({ summary: 'Create a conversation' })
   @ApiCreatedResponse({ type: ConversationSchema })
   async create(@OwnerId() ownerId: string, @Body() body: CreateConversationDto): Promise<ConversationJson> {
-    return conversationJson(await this.conversations.create(ownerId, body.title));
+    return conversationJson(await this.conversations.create(ownerId, body));
   }
 
   @Get()
@@ -92,11 +99,15 @@ export class ConversationsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Rename a conversation' })
+  @ApiOperation({
+    summary: 'Rename a conversation, set its model or system prompt, or switch its active path',
+    description:
+      'Any of title, model (one of GET /api/models, else 400; null: the default), systemPrompt (null or empty: SYSTEM_PROMPT) and activeMessageId (a message of this conversation, else 404: the active path becomes the path through it, continued down to its newest leaf). A new title moves the conversation to the front of the list; the others do not.',
+  })
   @ApiOkResponse({ type: ConversationSchema })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  async rename(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Body() body: UpdateConversationDto): Promise<ConversationJson> {
-    return conversationJson(await this.conversations.rename(id, ownerId, body.title));
+  async update(@OwnerId() ownerId: string, @Param('id', uuid) id: string, @Body() body: UpdateConversationDto): Promise<ConversationJson> {
+    return conversationJson(await this.conversations.update(id, ownerId, body));
   }
 
   @Delete(':id')
@@ -109,7 +120,11 @@ export class ConversationsController {
   }
 
   @Get(':id/messages')
-  @ApiOperation({ summary: "A page of the conversation's messages, oldest first; page back with `before`" })
+  @ApiOperation({
+    summary: "A page of the conversation's active path, oldest first; page back with `before`",
+    description:
+      'Messages form a tree: each has a parentId (null for a first prompt) and siblingIds (the messages with the same parent: edits of a prompt, regenerations of an answer, itself included). The active path runs from a first prompt down to the conversation’s activeMessageId; this lists it, newest page first. `before` (the oldest message of the previous page, nextBefore) lists the messages above it on its path; a message not in this conversation is 404.',
+  })
   @ApiOkResponse({ type: MessagePageSchema })
   @ApiNotFoundResponse({ type: ErrorSchema })
   async messages(
@@ -153,29 +168,43 @@ export class ConversationsController {
 
   @Post(':id/messages')
   @AnswerRoute()
-  @ApiOperation({ summary: 'Ask in a conversation; streams the answer', description: STREAM_DESCRIPTION })
+  @ApiOperation({
+    summary: 'Ask in a conversation (or edit a prompt: a branch); streams the answer',
+    description: `The prompt follows parentId (an answer of this conversation; null: a new first prompt; left out: the end of the active path), and the new exchange becomes the active path. Editing a prompt is posting the new text with the edited prompt's parentId: the old prompt and its answers stay, as a sibling branch. ${STREAM_DESCRIPTION}`,
+  })
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
   post(
     @CurrentCaller() caller: Caller,
     @Param('id', uuid) id: string,
-    @Body() body: PromptDto,
+    @Body() body: AskDto,
     @Query() query: AnswerFormatQuery,
     @Res() res: Response,
   ): void {
     assertPromptFits(body.prompt, this.config.maxPromptChars);
-    sendAnswer(this.chat.startAnswer(caller, id, { prompt: body.prompt }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
+    const source = { prompt: body.prompt, ...(body.parentId !== undefined && { parentId: body.parentId }) };
+    sendAnswer(this.chat.startAnswer(caller, id, source, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 
   @Post(':id/regenerate')
   @AnswerRoute()
-  @ApiOperation({ summary: 'Replace the last answer with a new one; streams it like POST messages', description: STREAM_DESCRIPTION })
+  @ApiOperation({
+    summary: 'A new answer beside an existing one (a branch); streams it like POST messages',
+    description: `Answers the prompt of messageId (an answer of this conversation; left out: the last answer of the active path) again. The new answer is a sibling of the old, which stays; it becomes the active path. 409 while an answer is being written in the conversation. ${STREAM_DESCRIPTION}`,
+  })
   @ApiProduces('application/x-ndjson', 'text/plain')
   @ApiOkResponse({ type: StreamEventSchema, description: 'One event per line' })
   @ApiNotFoundResponse({ type: ErrorSchema })
-  regenerate(@CurrentCaller() caller: Caller, @Param('id', uuid) id: string, @Query() query: AnswerFormatQuery, @Res() res: Response): void {
-    sendAnswer(this.chat.startAnswer(caller, id, { regenerate: true }, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
+  regenerate(
+    @CurrentCaller() caller: Caller,
+    @Param('id', uuid) id: string,
+    @Body() body: RegenerateDto,
+    @Query() query: AnswerFormatQuery,
+    @Res() res: Response,
+  ): void {
+    const source = { regenerate: true as const, ...(body.messageId !== undefined && { messageId: body.messageId }) };
+    sendAnswer(this.chat.startAnswer(caller, id, source, { resumable: true }).events(), formatFor(query), res, this.config.keepAliveMs);
   }
 }
 

@@ -13,6 +13,9 @@ export function messageJson(message: MessageEntity): MessageJson {
   return {
     id: message.id,
     conversationId: message.conversationId,
+    parentId: message.parentId,
+    // Only reads that show branches fill them in; any other message is shown as its own only branch.
+    siblingIds: message.siblingIds ?? [message.id],
     role: message.role,
     content: message.content,
     status: message.status,
@@ -31,5 +34,13 @@ export function partsJson(message: Pick<MessageEntity, 'content' | 'parts'>): Me
 }
 
 export function conversationJson(conversation: ConversationEntity): ConversationJson {
-  return { id: conversation.id, title: conversation.title, createdAt: conversation.createdAt, updatedAt: conversation.updatedAt };
+  return {
+    id: conversation.id,
+    title: conversation.title,
+    createdAt: conversation.createdAt,
+    updatedAt: conversation.updatedAt,
+    activeMessageId: conversation.activeMessageId,
+    model: conversation.model,
+    systemPrompt: conversation.systemPrompt,
+  };
 }

@@ -22,4 +22,19 @@ export class ConversationEntity {
   /** Last activity: a new message, an answer ending, or a rename. Lists sort by it, newest first. */
   @Column({ name: 'updated_at', type: 'varchar', length: 32 })
   updatedAt!: string;
+
+  /**
+   * The active leaf: the conversation shows, and answers see, the path from the root down to it.
+   * Null until the first message (and for rows written without it: then the newest message).
+   */
+  @Column({ name: 'active_message_id', type: 'integer', nullable: true })
+  activeMessageId!: number | null;
+
+  /** The model its answers use (one of GET /api/models); null: the server's default (OPENAI_MODEL). */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  model!: string | null;
+
+  /** Sent as the system message instead of SYSTEM_PROMPT; null: SYSTEM_PROMPT. */
+  @Column({ name: 'system_prompt', type: 'text', nullable: true })
+  systemPrompt!: string | null;
 }

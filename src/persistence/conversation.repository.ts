@@ -8,6 +8,12 @@ import { nextTimestamp } from './message-clock.js';
 import { HotPathSql } from './hot-path-sql.js';
 import { WriteQueue } from './write-queue.js';
 
+/** How a conversation's answers are made: null fields take the server's defaults. */
+export interface ConversationSettings {
+  readonly model: string | null;
+  readonly systemPrompt: string | null;
+}
+
 export interface ConversationPage {
   readonly items: ConversationEntity[];
   /** Pass as `cursor` for the next (older) page; null on the last page. */
@@ -26,11 +32,13 @@ export class ConversationRepository {
     return this.dataSource.getRepository(ConversationEntity);
   }
 
-  create(ownerId: string, title: string | null): Promise<ConversationEntity> {
+  create(ownerId: string, title: string | null, settings: ConversationSettings = { model: null, systemPrompt: null }): Promise<ConversationEntity> {
     const id = randomUUID();
     const now = nextTimestamp();
     return this.writes.run(() =>
-      this.conversations.save(this.conversations.create({ id, ownerId, title, createdAt: now, updatedAt: now })),
+      this.conversations.save(
+        this.conversations.create({ id, ownerId, title, createdAt: now, updatedAt: now, activeMessageId: null, model: settings.model, systemPrompt: settings.systemPrompt }),
+      ),
     );
   }
 
@@ -40,8 +48,13 @@ export class ConversationRepository {
    * Plain SQL (HotPathSql): it runs before every answer.
    */
   async owns(id: string, ownerId: string, create = false): Promise<boolean> {
-    const owner = await this.ownerOf(id);
-    if (owner !== undefined || !create) return owner === ownerId;
+    return (await this.settingsIfOwned(id, ownerId, create)) !== null;
+  }
+
+  /** What `owns` checks, and the conversation's answer settings when it is the owner's (null otherwise): one read. */
+  async settingsIfOwned(id: string, ownerId: string, create = false): Promise<ConversationSettings | null> {
+    const found = await this.ownerAndSettings(id);
+    if (found !== undefined || !create) return found?.ownerId === ownerId ? found.settings : null;
     const now = nextTimestamp();
     await this.writes.run(() =>
       this.conversations
@@ -51,12 +64,17 @@ export class ConversationRepository {
         .orIgnore() // created meanwhile by a concurrent request: keep that one
         .execute(),
     );
-    return (await this.ownerOf(id)) === ownerId;
+    const created = await this.ownerAndSettings(id);
+    return created?.ownerId === ownerId ? created.settings : null;
   }
 
-  private async ownerOf(id: string): Promise<string | undefined> {
-    const rows = await this.sql.execute<{ owner_id: string }>('SELECT owner_id FROM conversations WHERE id = ?', [id]);
-    return rows[0]?.owner_id;
+  private async ownerAndSettings(id: string): Promise<{ ownerId: string; settings: ConversationSettings } | undefined> {
+    const rows = await this.sql.execute<{ owner_id: string; model: string | null; system_prompt: string | null }>(
+      'SELECT owner_id, model, system_prompt FROM conversations WHERE id = ?',
+      [id],
+    );
+    const row = rows[0];
+    return row && { ownerId: row.owner_id, settings: { model: row.model, systemPrompt: row.system_prompt } };
   }
 
   /** The conversation with this id if it is the owner's; another owner's is as absent as a missing one. */
@@ -82,10 +100,15 @@ export class ConversationRepository {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
-  async rename(id: string, ownerId: string, title: string | null): Promise<ConversationEntity | null> {
-    const result = await this.writes.run(() =>
-      this.conversations.update({ id, ownerId }, { title, updatedAt: nextTimestamp() }),
-    );
+  /** Changes what is given; a new title counts as activity (the list moves it to the front), settings do not. */
+  async update(id: string, ownerId: string, changes: { title?: string; model?: string | null; systemPrompt?: string | null }): Promise<ConversationEntity | null> {
+    const values = {
+      ...(changes.title !== undefined && { title: changes.title, updatedAt: nextTimestamp() }),
+      ...(changes.model !== undefined && { model: changes.model }),
+      ...(changes.systemPrompt !== undefined && { systemPrompt: changes.systemPrompt }),
+    };
+    if (Object.keys(values).length === 0) return this.find(id, ownerId);
+    const result = await this.writes.run(() => this.conversations.update({ id, ownerId }, values));
     return result.affected ? this.find(id, ownerId) : null;
   }
 

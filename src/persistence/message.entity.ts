@@ -10,6 +10,8 @@ export type MessageStatus = 'streaming' | 'complete' | 'interrupted' | 'error';
 @Entity({ name: 'messages' })
 @Index('idx_messages_conversation_id_id', ['conversationId', 'id'])
 @Index('idx_messages_streaming', ['instanceId'], { where: "status = 'streaming'" })
+@Index('idx_messages_conversation_parent_id', ['conversationId', 'parentId', 'id'])
+@Index('idx_messages_client_message_id', ['conversationId', 'clientMessageId'], { where: 'client_message_id IS NOT NULL' })
 export class MessageEntity {
   /** Auto-increment: the order of messages, also between two with the same timestamp. */
   @PrimaryGeneratedColumn({ type: 'integer' })
@@ -17,6 +19,18 @@ export class MessageEntity {
 
   @Column({ name: 'conversation_id', type: 'varchar', length: 36 })
   conversationId!: string;
+
+  /**
+   * The message this one follows: an answer's prompt, or a prompt's previous answer; null for a
+   * conversation's first prompt. Messages with the same parent are siblings (branches: an edited
+   * prompt, a regenerated answer). A child is always written after its parent, so its id is larger.
+   */
+  @Column({ name: 'parent_id', type: 'integer', nullable: true })
+  parentId!: number | null;
+
+  /** The id an AI SDK client gave this prompt (its UIMessage id), so an edit of it is found again. */
+  @Column({ name: 'client_message_id', type: 'varchar', length: 200, nullable: true })
+  clientMessageId!: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   role!: MessageRole;
@@ -63,4 +77,11 @@ export class MessageEntity {
   /** The server instance writing a `streaming` answer: a crashed instance's answers are found by it. */
   @Column({ name: 'instance_id', type: 'varchar', length: 36, nullable: true })
   instanceId!: string | null;
+
+  /**
+   * Not a column: the ids of the messages sharing this one's parent, itself included, oldest
+   * first, filled in by the reads that show messages with their branches (a page of the active
+   * path, a new exchange). Plain data, so it travels with the message to other instances.
+   */
+  siblingIds?: readonly number[];
 }

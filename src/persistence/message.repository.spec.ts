@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { databaseOptions } from './database-options.js';
+import { migrations } from './migrations/index.js';
 import { nextTimestamp } from './message-clock.js';
 import { MessageRepository, type NewMessage } from './message.repository.js';
 import { runMigrations } from './run-migrations.js';
@@ -36,7 +37,7 @@ describe('MessageRepository on a real SQLite file', () => {
   /** Every message of a conversation, oldest first, through the paged reader the app uses. */
   async function listConversation(conversationId: string) {
     const all = [];
-    for await (const page of repository.iterate(conversationId)) all.push(...page);
+    for await (const page of repository.iterateActivePath(conversationId)) all.push(...page);
     return all;
   }
 
@@ -54,6 +55,7 @@ describe('MessageRepository on a real SQLite file', () => {
       'ConversationsAndUsage1763800000000',
       'OwnersAndInstances1763900000000',
       'ToolParts1764000000000',
+      'MessageTree1764100000000',
     ]);
   });
 
@@ -117,5 +119,124 @@ describe('MessageRepository on a real SQLite file', () => {
     const count = raw.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number };
     raw.close();
     expect(count.n).toBe(3);
+  });
+
+  describe('the message tree', () => {
+    const conversation = 'c-tree';
+    const path = async () => (await listConversation(conversation)).map((m) => m.content);
+
+    beforeEach(async () => {
+      const now = nextTimestamp();
+      await dataSource.query(`INSERT INTO conversations (id, owner_id, title, created_at, updated_at) VALUES (?, 'local', NULL, ?, ?)`, [conversation, now, now]);
+    });
+
+    it('chains an exchange after the active leaf, and a branch beside a chosen parent becomes the active path', async () => {
+      const [q1, a1] = await repository.append(conversation, [user('q1'), model('a1')]);
+      const [q2, a2] = await repository.append(conversation, [user('q2'), model('a2')]);
+      expect([q1.parentId, a1.parentId, q2.parentId, a2.parentId]).toEqual([null, q1.id, a1.id, q2.id]);
+      expect(q2.siblingIds).toEqual([q2.id]);
+
+      // An edit of q2: a sibling of it, following a1.
+      const [q2b, a2b] = await repository.append(conversation, [user('q2 edited'), model('a2b')], { parentId: a1.id });
+      expect(q2b.parentId).toBe(a1.id);
+      expect(q2b.siblingIds).toEqual([q2.id, q2b.id]);
+      expect(await path()).toEqual(['q1', 'a1', 'q2 edited', 'a2b']);
+      expect(await repository.activeLeaf(conversation)).toBe(a2b.id);
+
+      // A new first prompt: a sibling of q1.
+      const [root2] = await repository.append(conversation, [user('again'), model('fresh')], { parentId: null });
+      expect(root2.siblingIds).toEqual([q1.id, root2.id]);
+      expect(await path()).toEqual(['again', 'fresh']);
+
+      // Switching to q1 continues down the newest branch at each step.
+      expect(await repository.activate(conversation, q1.id)).toBe(a2b.id);
+      expect(await path()).toEqual(['q1', 'a1', 'q2 edited', 'a2b']);
+      expect(await repository.activate(conversation, q2.id)).toBe(a2.id);
+      expect(await path()).toEqual(['q1', 'a1', 'q2', 'a2']);
+      // Not in this conversation: nothing changes.
+      expect(await repository.activate('elsewhere', q1.id)).toBeNull();
+      expect(await repository.activeLeaf(conversation)).toBe(a2.id);
+    });
+
+    it('pages the active path from its end, each message with its siblings', async () => {
+      const [q1, a1] = await repository.append(conversation, [user('q1'), model('a1')]);
+      const [a1b] = await repository.append(conversation, [model('a1b')], { parentId: q1.id });
+      await repository.append(conversation, [user('q2'), model('a2')]);
+      const first = (await repository.page(conversation, 2))!;
+      expect(first.items.map((m) => m.content)).toEqual(['q2', 'a2']);
+      expect(first.items[0].parentId).toBe(a1b.id);
+      const second = (await repository.page(conversation, 2, first.nextBefore!))!;
+      expect(second.items.map((m) => [m.content, m.siblingIds])).toEqual([
+        ['q1', [q1.id]],
+        ['a1b', [a1.id, a1b.id]],
+      ]);
+      expect(second.nextBefore).toBeNull();
+      expect(await repository.page(conversation, 2, 999_999)).toBeNull();
+    });
+
+    it('walks the context up the path a page at a time, leaving out answers still streaming', async () => {
+      const [q1] = await repository.append(conversation, [user('q1'), model('a1')]);
+      await repository.append(conversation, [model('other branch')], { parentId: q1.id });
+      await repository.activate(conversation, q1.id + 1);
+      const [q2] = await repository.append(conversation, [user('q2'), model('', 'streaming')]);
+      const [q3] = await repository.append(conversation, [user('q3')]);
+      const page = await repository.contextPath(conversation, q3.id, 2);
+      expect(page.messages.map((m) => m.content)).toEqual(['q3']); // q2's answer streams
+      expect(page.next).toBe(q2.id);
+      const rest = await repository.contextPath(conversation, page.next!, 10);
+      expect(rest.messages.map((m) => m.content)).toEqual(['q2', 'a1', 'q1']);
+      expect(rest.next).toBeNull();
+    });
+  });
+});
+
+describe('the message tree migration', () => {
+  it('turns existing conversations into linear chains that end at their newest message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tree-migration-'));
+    const path = join(dir, 'chat.sqlite');
+    try {
+      const before = await new DataSource({ ...databaseOptions({ type: 'sqlite', path }), migrations: migrations.slice(0, 3) }).initialize();
+      await runMigrations(before);
+      const rows: [string, string, string][] = [
+        ['a', 'user', 'q1'],
+        ['a', 'model', 'a1'],
+        ['b', 'user', 'other'],
+        ['a', 'user', 'q2'],
+        ['a', 'model', 'a2 kept'],
+        ['a', 'model', 'a2 failed regeneration'],
+      ];
+      for (const [conversation, role, content] of rows) {
+        await before.query(`INSERT INTO messages (conversation_id, role, content, status, timestamp, created_at) VALUES (?, ?, ?, 'complete', ?, ?)`, [
+          conversation,
+          role,
+          content,
+          nextTimestamp(),
+          nextTimestamp(),
+        ]);
+      }
+      await before.query(`INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('a', NULL, 'x', 'x'), ('b', NULL, 'x', 'x'), ('empty', NULL, 'x', 'x')`);
+      await before.destroy();
+
+      const after = await new DataSource(databaseOptions({ type: 'sqlite', path })).initialize();
+      expect(await runMigrations(after)).toEqual(['MessageTree1764100000000']);
+      const messages = await after.query<{ id: number; conversation_id: string; parent_id: number | null }[]>('SELECT id, conversation_id, parent_id FROM messages ORDER BY id');
+      expect(messages.map((m) => [m.id, m.parent_id])).toEqual([
+        [1, null],
+        [2, 1],
+        [3, null],
+        [4, 2],
+        [5, 4],
+        [6, 5],
+      ]);
+      const conversations = await after.query<{ id: string; active_message_id: number | null }[]>('SELECT id, active_message_id FROM conversations ORDER BY id');
+      expect(conversations).toEqual([
+        { id: 'a', active_message_id: 6 },
+        { id: 'b', active_message_id: 3 },
+        { id: 'empty', active_message_id: null },
+      ]);
+      await after.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, LessThan, MoreThan } from 'typeorm';
+import { DataSource, type EntityManager, In, IsNull } from 'typeorm';
 import { HotPathSql } from './hot-path-sql.js';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
 import { instanceId } from './instance-id.js';
@@ -13,6 +13,8 @@ export interface NewMessage {
   readonly timestamp: string;
   readonly model?: string | null;
   readonly error?: string | null;
+  /** A prompt from an AI SDK client: the id the client gave it. */
+  readonly clientMessageId?: string | null;
 }
 
 export interface TokenUsage {
@@ -47,18 +49,66 @@ export interface SearchMatch {
   readonly title: string | null;
 }
 
+/** One page of the walk up a conversation's path, for an answer's context. */
+export interface ContextPage {
+  /** Newest first: what the model may see (finished messages; a `streaming` one is left out). */
+  readonly messages: ContextMessage[];
+  /** Where the path goes on above this page (pass as the next `fromId`); null at the first prompt. */
+  readonly next: number | null;
+}
+
+/** A message's place in the tree, for checks before a branch is made. */
+export interface TreeNode {
+  readonly id: number;
+  readonly parentId: number | null;
+  readonly role: MessageRole;
+  readonly status: MessageStatus;
+}
+
 export interface AppendOptions {
   /** The title an untitled conversation gets. */
   readonly titleIfUntitled?: string;
   readonly unlessStreaming?: boolean;
+  /**
+   * The message the first of the list follows (each next one follows the one before it):
+   * undefined for the conversation's active leaf, null for a new first prompt. The last of the
+   * list becomes the active leaf.
+   */
+  readonly parentId?: number | null;
 }
 
 export interface MessagePage {
-  /** Oldest first. */
+  /** Oldest first, each with its `siblingIds`. */
   readonly items: MessageEntity[];
   /** Pass as `before` for the next (older) page; null when there is none. */
   readonly nextBefore: number | null;
 }
+
+/** No path is deeper than this: a bound on every walk, which a tree (children after parents) never reaches. */
+const MAX_DEPTH = 2_147_483_647;
+
+/**
+ * The path from message `?` (in conversation `?`) up towards the first prompt, at most `?`
+ * messages, one primary-key lookup per step: the cost of a walk is its length, whatever the size
+ * of the tree around it. Children have larger ids than their parents, so `id DESC` is walk order.
+ */
+const walkUp = (columns: string) => `WITH RECURSIVE path(${columns}, depth) AS (
+  SELECT ${columns}, 1 FROM messages WHERE id = ? AND conversation_id = ?
+  UNION ALL
+  SELECT ${columns.split(', ').map((c) => `m.${c}`).join(', ')}, path.depth + 1 FROM messages m JOIN path ON m.id = path.parent_id WHERE path.depth < ?
+)
+SELECT ${columns} FROM path ORDER BY id DESC`;
+
+const WALK_CONTEXT = walkUp('id, parent_id, role, content, parts, status');
+const WALK_IDS = walkUp('id, parent_id');
+
+/** From message `?` down to the newest leaf under it, always taking the newest child: that leaf's id (null if the message is not in the conversation). */
+const NEWEST_LEAF_BELOW = `WITH RECURSIVE down(id) AS (
+  SELECT id FROM messages WHERE id = ? AND conversation_id = ?
+  UNION ALL
+  SELECT (SELECT MAX(c.id) FROM messages c WHERE c.conversation_id = ? AND c.parent_id = down.id) FROM down WHERE down.id IS NOT NULL
+)
+SELECT MAX(id) AS leaf FROM down`;
 
 @Injectable()
 export class MessageRepository {
@@ -72,12 +122,15 @@ export class MessageRepository {
   }
 
   /**
-   * Persists a list of messages in one transaction, in order; returns them with their ids.
-   * The conversation's row is locked first (PostgreSQL), so concurrent appends to one
-   * conversation, from any number of instances, take turns: each list gets consecutive places,
-   * and timestamps rise with ids even when the instances' clocks differ.
+   * Persists a list of messages in one transaction, in order, as a chain: the first follows
+   * `options.parentId` (the active leaf by default), each next one the one before it, and the
+   * last becomes the conversation's active leaf. Returns them with their ids, parents and
+   * sibling ids. The conversation's row is locked first (PostgreSQL), so concurrent appends to
+   * one conversation, from any number of instances, take turns: each list gets consecutive
+   * places, follows the leaf the one before it left, and timestamps rise with ids even when the
+   * instances' clocks differ.
    */
-  append(conversationId: string, messages: readonly NewMessage[], options?: { titleIfUntitled?: string }): Promise<MessageEntity[]>;
+  append(conversationId: string, messages: readonly NewMessage[], options?: Omit<AppendOptions, 'unlessStreaming'>): Promise<MessageEntity[]>;
   /**
    * With `unlessStreaming`: appends only if no answer in the conversation is still streaming
    * (checked under the same lock, so of two racing callers one wins); null otherwise.
@@ -85,7 +138,7 @@ export class MessageRepository {
   append(conversationId: string, messages: readonly NewMessage[], options: AppendOptions & { unlessStreaming: true }): Promise<MessageEntity[] | null>;
   append(conversationId: string, messages: readonly NewMessage[], options: AppendOptions = {}): Promise<MessageEntity[] | null> {
     return this.sql.transaction(async (manager) => {
-      const floor = await this.lockConversation(conversationId, manager);
+      const conversation = await this.lockConversation(conversationId, manager);
       if (options.unlessStreaming) {
         const streaming = await this.sql.execute(
           `SELECT 1 AS streaming FROM messages WHERE conversation_id = ? AND status = 'streaming' LIMIT 1`,
@@ -94,17 +147,21 @@ export class MessageRepository {
         );
         if (streaming.length > 0) return null;
       }
-      const saved = await this.insert(conversationId, messages, floor, manager);
-      await this.touch(conversationId, manager, saved.at(-1)?.timestamp, options.titleIfUntitled);
+      const followsLeaf = options.parentId === undefined;
+      const parentId = followsLeaf ? await this.leafOf(conversationId, conversation?.activeMessageId ?? null, manager) : options.parentId!;
+      const saved = await this.insert(conversationId, messages, parentId, conversation?.updatedAt, manager);
+      // The active leaf has no children, so a list that follows it starts a branch of its own;
+      // only a chosen parent can have other children already.
+      const first = saved[0];
+      if (first) first.siblingIds = followsLeaf ? [first.id] : await this.childIds(conversationId, parentId, manager);
+      for (const message of saved.slice(1)) message.siblingIds = [message.id];
+      await this.touch(conversationId, manager, { notBefore: saved.at(-1)?.timestamp, title: options.titleIfUntitled, activeMessageId: saved.at(-1)?.id });
       return saved;
     });
   }
 
-  /**
-   * Finishes an answer: its text and status, and (on regenerate) removes the answers it
-   * replaces, in one transaction.
-   */
-  finishAnswer(answer: MessageEntity, outcome: AnswerOutcome, replaces: readonly number[] = []): Promise<MessageEntity> {
+  /** Finishes an answer: its text, status, error and usage. */
+  finishAnswer(answer: MessageEntity, outcome: AnswerOutcome): Promise<MessageEntity> {
     return this.sql.transaction(async (manager) => {
       const changes = {
         content: outcome.content,
@@ -120,9 +177,6 @@ export class MessageRepository {
         [changes.content, changes.status, changes.error, changes.promptTokens, changes.completionTokens, changes.parts, answer.id],
         manager,
       );
-      if (replaces.length > 0) {
-        await this.sql.execute(`DELETE FROM messages WHERE id IN (${replaces.map(() => '?').join(', ')})`, replaces, manager);
-      }
       await this.touch(answer.conversationId, manager);
       return Object.assign(new MessageEntity(), answer, changes);
     });
@@ -136,15 +190,82 @@ export class MessageRepository {
   }
 
   /**
-   * Up to `limit` messages before `beforeId` that the model may see (finished, with text),
-   * newest first, along the (conversation_id, id) index: one page of an answer's context.
+   * Up to `limit` messages of the path from `fromId` (included) up towards the first prompt,
+   * newest first: one page of an answer's context. A walk along parent links, so the work is
+   * the page's, whatever the size of the conversation or its number of branches.
    */
-  contextPage(conversationId: string, beforeId: number, limit: number): Promise<ContextMessage[]> | ContextMessage[] {
+  async contextPath(conversationId: string, fromId: number, limit: number): Promise<ContextPage> {
     // Only what the model sees: the rows stay plain objects, no entity per row.
-    return this.sql.execute<ContextMessage>(
-      `SELECT id, role, content, parts FROM messages WHERE conversation_id = ? AND id < ? AND status <> 'streaming' ORDER BY id DESC LIMIT ${Math.trunc(limit)}`,
-      [conversationId, beforeId],
+    const rows = await this.sql.execute<ContextMessage & { parent_id: number | null; status: MessageStatus }>(WALK_CONTEXT, [fromId, conversationId, Math.trunc(limit)]);
+    const last = rows.at(-1);
+    return {
+      messages: rows.filter((row) => row.status !== 'streaming').map(({ id, role, content, parts }) => ({ id, role, content, parts })),
+      next: rows.length === Math.trunc(limit) && last ? last.parent_id : null,
+    };
+  }
+
+  /**
+   * A page of the conversation's active path, oldest first: the `limit` messages above
+   * `before` on its path (a message of this conversation, the oldest of the previous page), or
+   * the newest of the active path. Null when `before` is not a message of this conversation.
+   */
+  async page(conversationId: string, limit: number, before?: number): Promise<MessagePage | null> {
+    let from: number | null;
+    if (before === undefined) {
+      from = await this.activeLeaf(conversationId);
+    } else {
+      const above = await this.find(conversationId, before);
+      if (!above) return null;
+      from = above.parentId;
+    }
+    if (from === null) return { items: [], nextBefore: null };
+    const walked = await this.sql.execute<{ id: number }>(WALK_IDS, [from, conversationId, limit + 1]);
+    const ids = walked.slice(0, limit).map((row) => row.id);
+    if (ids.length === 0) return { items: [], nextBefore: null };
+    const items = await this.withSiblings(conversationId, await this.messages.find({ where: { id: In(ids) }, order: { id: 'ASC' } }));
+    return { items, nextBefore: walked.length > limit ? items[0].id : null };
+  }
+
+  /** The conversation's active path, oldest first, read in pages so memory stays flat (the ids first: 4 bytes a message). */
+  async *iterateActivePath(conversationId: string, pageSize = 500): AsyncGenerator<MessageEntity[]> {
+    const leaf = await this.activeLeaf(conversationId);
+    if (leaf === null) return;
+    const ids = (await this.sql.execute<{ id: number }>(WALK_IDS, [leaf, conversationId, MAX_DEPTH])).map((row) => row.id).reverse();
+    for (let start = 0; start < ids.length; start += pageSize) {
+      yield await this.messages.find({ where: { id: In(ids.slice(start, start + pageSize)) }, order: { id: 'ASC' } });
+    }
+  }
+
+  /** The whole message with this id, with its `siblingIds`, if it is in this conversation. */
+  async findShown(conversationId: string, id: number): Promise<MessageEntity | null> {
+    const message = await this.messages.findOneBy({ id, conversationId });
+    return message && (await this.withSiblings(conversationId, [message]))[0];
+  }
+
+  /** The message with this id if it is in this conversation. */
+  async find(conversationId: string, id: number): Promise<TreeNode | null> {
+    const rows = await this.sql.execute<{ id: number; parent_id: number | null; role: MessageRole; status: MessageStatus }>(
+      'SELECT id, parent_id, role, status FROM messages WHERE id = ? AND conversation_id = ?',
+      [id, conversationId],
     );
+    const row = rows[0];
+    return row ? { id: row.id, parentId: row.parent_id, role: row.role, status: row.status } : null;
+  }
+
+  /** The newest prompt of the conversation that an AI SDK client gave this id. */
+  async findByClientMessageId(conversationId: string, clientMessageId: string): Promise<TreeNode | null> {
+    const rows = await this.sql.execute<{ id: number; parent_id: number | null; role: MessageRole; status: MessageStatus }>(
+      'SELECT id, parent_id, role, status FROM messages WHERE conversation_id = ? AND client_message_id = ? ORDER BY id DESC LIMIT 1',
+      [conversationId, clientMessageId],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, parentId: row.parent_id, role: row.role, status: row.status } : null;
+  }
+
+  /** The end of the conversation's active path; null while it has no messages. */
+  async activeLeaf(conversationId: string): Promise<number | null> {
+    const rows = await this.sql.execute<{ active_message_id: number | null }>('SELECT active_message_id FROM conversations WHERE id = ?', [conversationId]);
+    return this.leafOf(conversationId, rows[0]?.active_message_id ?? null);
   }
 
   /**
@@ -161,58 +282,83 @@ export class MessageRepository {
     );
   }
 
-  /** A page of messages, oldest first, before the message id `before` (or the newest). */
-  async page(conversationId: string, limit: number, before?: number): Promise<MessagePage> {
-    const rows = await this.messages.find({
-      where: { conversationId, ...(before !== undefined && { id: LessThan(before) }) },
-      order: { id: 'DESC' },
-      take: limit + 1,
+  /**
+   * Makes the path through `messageId` the active one, continued down to the newest leaf under
+   * it (the newest child at each step); returns that leaf, or null if the message is not in this
+   * conversation. Under the conversation's lock, so no exchange lands in between.
+   */
+  activate(conversationId: string, messageId: number): Promise<number | null> {
+    return this.sql.transaction(async (manager) => {
+      await this.lockConversation(conversationId, manager);
+      const [{ leaf }] = await this.sql.execute<{ leaf: number | null }>(NEWEST_LEAF_BELOW, [messageId, conversationId, conversationId], manager);
+      if (leaf === null) return null;
+      await this.sql.execute('UPDATE conversations SET active_message_id = ? WHERE id = ?', [leaf, conversationId], manager);
+      return leaf;
     });
-    const items = rows.slice(0, limit).reverse();
-    return { items, nextBefore: rows.length > limit ? items[0].id : null };
   }
 
-  /** Every message of a conversation, oldest first, read in pages so memory stays flat. */
-  async *iterate(conversationId: string, pageSize = 500): AsyncGenerator<MessageEntity[]> {
-    let after = 0;
-    for (;;) {
-      const page = await this.messages
-        .createQueryBuilder('m')
-        .where('m.conversation_id = :conversationId AND m.id > :after', { conversationId, after })
-        .orderBy('m.id', 'ASC')
-        .limit(pageSize)
-        .getMany();
-      if (page.length > 0) yield page;
-      if (page.length < pageSize) return;
-      after = page.at(-1)!.id;
+  /** The ids of the messages that follow `parentId` (the first prompts for null), oldest first. */
+  private async childIds(conversationId: string, parentId: number | null, manager?: EntityManager): Promise<number[]> {
+    const rows = await this.sql.execute<{ id: number }>(
+      parentId === null
+        ? 'SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS NULL ORDER BY id'
+        : 'SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ? ORDER BY id',
+      parentId === null ? [conversationId] : [conversationId, parentId],
+      manager,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Fills in each message's `siblingIds`: one read of the children of the parents on the page. */
+  private async withSiblings(conversationId: string, messages: MessageEntity[]): Promise<MessageEntity[]> {
+    const parents = [...new Set(messages.map((m) => m.parentId).filter((id) => id !== null))];
+    const where = [
+      ...(parents.length > 0 ? [{ conversationId, parentId: In(parents) }] : []),
+      ...(messages.some((m) => m.parentId === null) ? [{ conversationId, parentId: IsNull() }] : []),
+    ];
+    const children = where.length > 0 ? await this.messages.find({ select: { id: true, parentId: true }, where, order: { id: 'ASC' } }) : [];
+    const byParent = new Map<number | null, number[]>();
+    for (const child of children) {
+      const ids = byParent.get(child.parentId);
+      if (ids) ids.push(child.id);
+      else byParent.set(child.parentId, [child.id]);
     }
+    for (const message of messages) message.siblingIds = byParent.get(message.parentId) ?? [message.id];
+    return messages;
   }
 
-  /** The conversation's last user message and the answers after it (what regenerate replaces). */
-  async lastExchange(conversationId: string): Promise<{ prompt: MessageEntity; answers: MessageEntity[] } | null> {
-    const prompt = await this.messages.findOne({ where: { conversationId, role: 'user' }, order: { id: 'DESC' } });
-    if (!prompt) return null;
-    const answers = await this.messages.find({ where: { conversationId, id: MoreThan(prompt.id) }, order: { id: 'ASC' } });
-    return { prompt, answers };
+  /** The stored active leaf, or for rows written without one (by hand, say) the newest message. */
+  private async leafOf(conversationId: string, stored: number | null, manager?: EntityManager): Promise<number | null> {
+    if (stored !== null) return stored;
+    const rows = await this.sql.execute<{ id: number | null }>('SELECT MAX(id) AS id FROM messages WHERE conversation_id = ?', [conversationId], manager);
+    return rows[0]?.id ?? null;
   }
 
-  /** Locks the conversation's row until the transaction ends; returns its last activity time. */
-  private async lockConversation(conversationId: string, manager?: EntityManager): Promise<string | undefined> {
+  /** Locks the conversation's row until the transaction ends; returns its last activity time and active leaf. */
+  private async lockConversation(conversationId: string, manager?: EntityManager): Promise<{ updatedAt: string; activeMessageId: number | null } | undefined> {
     const lock = this.sql.locksRows ? ' FOR UPDATE' : '';
-    const rows = await this.sql.execute<{ updated_at: string }>(`SELECT updated_at FROM conversations WHERE id = ?${lock}`, [conversationId], manager);
-    return rows[0]?.updated_at;
+    const rows = await this.sql.execute<{ updated_at: string; active_message_id: number | null }>(
+      `SELECT updated_at, active_message_id FROM conversations WHERE id = ?${lock}`,
+      [conversationId],
+      manager,
+    );
+    const row = rows[0];
+    return row && { updatedAt: row.updated_at, activeMessageId: row.active_message_id };
   }
 
-  private async insert(conversationId: string, messages: readonly NewMessage[], floor: string | undefined, manager?: EntityManager) {
+  private async insert(conversationId: string, messages: readonly NewMessage[], parentId: number | null, floor: string | undefined, manager?: EntityManager) {
     const createdAt = nextTimestamp();
     const saved: MessageEntity[] = [];
     let previous = floor;
+    let parent = parentId;
     // One INSERT each, in order, so ids follow the list.
     for (const message of messages) {
       const timestamp = previous !== undefined && message.timestamp <= previous ? timestampAfter(previous) : message.timestamp;
       previous = timestamp;
       const row = {
         conversationId,
+        parentId: parent,
+        clientMessageId: message.clientMessageId ?? null,
         role: message.role,
         content: message.content,
         status: message.status,
@@ -225,27 +371,34 @@ export class MessageRepository {
         instanceId: message.status === 'streaming' ? instanceId : null,
       };
       const [{ id }] = await this.sql.execute<{ id: number }>(
-        `INSERT INTO messages (conversation_id, role, content, status, timestamp, model, error, created_at, instance_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        [conversationId, row.role, row.content, row.status, row.timestamp, row.model, row.error, row.createdAt, row.instanceId],
+        `INSERT INTO messages (conversation_id, parent_id, client_message_id, role, content, status, timestamp, model, error, created_at, instance_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [conversationId, row.parentId, row.clientMessageId, row.role, row.content, row.status, row.timestamp, row.model, row.error, row.createdAt, row.instanceId],
         manager,
       );
       saved.push(Object.assign(new MessageEntity(), row, { id }));
+      parent = id;
     }
     return saved;
   }
 
   /**
    * Marks activity on the conversation (never earlier than `notBefore`, the newest message's
-   * timestamp), and gives an untitled one `title`.
+   * timestamp), gives an untitled one `title`, and moves its active leaf to `activeMessageId`.
    */
-  private async touch(conversationId: string, manager?: EntityManager, notBefore?: string, title?: string): Promise<void> {
+  private async touch(
+    conversationId: string,
+    manager?: EntityManager,
+    changes: { notBefore?: string; title?: string; activeMessageId?: number } = {},
+  ): Promise<void> {
     const now = nextTimestamp();
+    const { notBefore } = changes;
     const updatedAt = notBefore !== undefined && now <= notBefore ? timestampAfter(notBefore) : now;
     // Only ever forward: another instance, its clock ahead of ours, may have written later.
     await this.sql.execute(
-      `UPDATE conversations SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, title = COALESCE(title, ?) WHERE id = ?`,
-      [updatedAt, updatedAt, title ?? null, conversationId],
+      `UPDATE conversations SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, title = COALESCE(title, ?),
+         active_message_id = COALESCE(?, active_message_id) WHERE id = ?`,
+      [updatedAt, updatedAt, changes.title ?? null, changes.activeMessageId ?? null, conversationId],
       manager,
     );
   }

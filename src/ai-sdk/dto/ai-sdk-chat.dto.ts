@@ -69,7 +69,8 @@ export class UiMessage {
 
 /**
  * The body `DefaultChatTransport` (behind `useChat`) sends. Fields the app adds through the
- * transport's `body` option are accepted and ignored.
+ * transport's `body` option (`model`, `temperature`, …) are accepted and ignored: a
+ * conversation's model is set with PATCH /api/conversations/:id.
  */
 export class AiSdkChatDto {
   @ApiProperty({ description: 'The chat id: a conversation UUID, or any other id, mapped to a UUID (v5) of its own.' })
@@ -93,7 +94,10 @@ export class AiSdkChatDto {
   @IsIn(['submit-message', 'regenerate-message'])
   trigger?: 'submit-message' | 'regenerate-message';
 
-  @ApiPropertyOptional({ description: 'With regenerate-message: the message to regenerate (the last answer is regenerated).' })
+  @ApiPropertyOptional({
+    description:
+      'With regenerate-message: the answer to regenerate (its id as this server streamed it); the new answer is its sibling. Any other id: the last answer of the active path.',
+  })
   @IsOptional()
   @IsString()
   messageId?: string;

@@ -44,6 +44,7 @@ export class OpenAiChatModel implements ChatModel {
 
   async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
     const messages = messagesOf(request);
+    const model = request.model ?? this.options.model;
     const tools: ChatCompletionTool[] | undefined = request.tools?.map((tool) => ({
       type: 'function',
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
@@ -59,7 +60,7 @@ export class OpenAiChatModel implements ChatModel {
     try {
       const request = this.client.chat.completions.create(
         // include_usage: the last chunk then carries the token counts (no choices).
-        { model: this.options.model, messages, ...(tools && { tools }), stream: true, stream_options: { include_usage: true } },
+        { model, messages, ...(tools && { tools }), stream: true, stream_options: { include_usage: true } },
         { signal },
       );
       if (this.options.httpClient === 'fetch') {
