@@ -51,7 +51,15 @@ describe('conversations API', () => {
       const created = await api('POST', '/api/conversations', { title: 'Trip' });
       expect(created.status).toBe(201);
       const conversation = created.json as ConversationJson;
-      expect(conversation).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), title: 'Trip', createdAt: expect.any(String), updatedAt: expect.any(String) });
+      expect(conversation).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        title: 'Trip',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        activeMessageId: null,
+        model: null,
+        systemPrompt: null,
+      });
 
       expect((await api('GET', `/api/conversations/${conversation.id}`)).json).toEqual(conversation);
       await ask(conversation.id, 'hello');
@@ -117,6 +125,8 @@ describe('conversations API', () => {
       expect(second.items[1]).toEqual({
         id: expect.any(Number),
         conversationId: id,
+        parentId: second.items[0].id,
+        siblingIds: [second.items[1].id],
         role: 'model',
         content: wordTokens(6).join(''),
         status: 'complete',
@@ -151,7 +161,7 @@ describe('conversations API', () => {
       ['POST', '/api/conversations/123/messages', { prompt: 'hi' }, /uuid/],
       ['POST', '/api/conversations', { title: 'x', colour: 'red' }, /colour should not exist/],
       ['POST', '/api/conversations', { title: 42 }, /title must be a string/],
-      ['PATCH', `/api/conversations/${missing}`, {}, /title is required/],
+      ['PATCH', `/api/conversations/${missing}`, {}, /Nothing to change: send title, model, systemPrompt or activeMessageId/],
       ['GET', '/api/conversations?limit=0', undefined, /limit must not be less than 1/],
       ['GET', '/api/conversations?limit=abc', undefined, /limit must be an integer/],
       ['GET', '/api/conversations?cursor=garbage', undefined, /cursor/],
@@ -263,7 +273,7 @@ describe('conversations API', () => {
       expect(shape(full.text)).toEqual({ roles: ['user', 'model'], first: 'same question', last: tokens.join('') });
     });
 
-    it('regenerate replaces the last answer, from a context without it', async () => {
+    it('regenerate adds a sibling answer, from a context without the old one, and shows it', async () => {
       e2e.fake.enqueue({ tokens: ['first ', 'answer'] }, { tokens: ['second ', 'answer'] });
       const { id } = await create();
       await ask(id, 'question');
@@ -278,6 +288,7 @@ describe('conversations API', () => {
         ['user', 'question'],
         ['model', 'second answer'],
       ]);
+      expect(stored[1].siblingIds).toEqual([stored[1].id - 1, stored[1].id]);
     });
 
     it('keeps one answer per prompt: regenerates that race, or one during an answer, get 409', async () => {
@@ -307,7 +318,7 @@ describe('conversations API', () => {
       expect(after.map((m) => m.role)).toEqual(['user', 'model', 'user', 'model']);
     });
 
-    it('a failed regeneration keeps the answer it was meant to replace', async () => {
+    it('a failed regeneration is shown, and the answer it was meant to replace stays one switch away', async () => {
       e2e.fake.enqueue({ tokens: ['kept'] }, { status: 500 });
       const { id } = await create();
       await ask(id, 'question');
@@ -316,8 +327,14 @@ describe('conversations API', () => {
       const stored = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
       expect(stored.map((m) => [m.content, m.status])).toEqual([
         ['question', 'complete'],
-        ['kept', 'complete'],
         ['', 'error'],
+      ]);
+      const [kept] = stored[1].siblingIds;
+      expect((await api('PATCH', `/api/conversations/${id}`, { activeMessageId: kept })).status).toBe(200);
+      const switched = ((await api('GET', `/api/conversations/${id}/messages`)).json as { items: MessageJson[] }).items;
+      expect(switched.map((m) => [m.content, m.status])).toEqual([
+        ['question', 'complete'],
+        ['kept', 'complete'],
       ]);
     });
   });
@@ -375,7 +392,7 @@ describe('conversations API', () => {
       ]);
     });
 
-    it('regenerates with trigger regenerate-message', async () => {
+    it('regenerates with trigger regenerate-message, beside the old answer', async () => {
       e2e.fake.enqueue({ tokens: ['old'] }, { tokens: ['new'] });
       // A conversation made through the REST API, used as the chat id, so its messages can be read back.
       const chatId = ((await api('POST', '/api/conversations', {})).json as { id: string }).id;
@@ -388,6 +405,7 @@ describe('conversations API', () => {
       expect(textOf(regenerated)).toBe('new');
       const stored = ((await api('GET', `/api/conversations/${chatId}/messages`)).json as { items: MessageJson[] }).items;
       expect(stored.map((m) => m.content)).toEqual(['Q', 'new']);
+      expect(stored[1].siblingIds).toHaveLength(2);
     });
 
     it('refuses a regenerate on an unused chat id with 409 and creates nothing', async () => {
@@ -422,18 +440,22 @@ describe('conversations API', () => {
   });
 
   describe('bounded context and lean reads', () => {
-    /** Stores `turns` exchanges directly in the file, as a long-lived conversation would have them. */
+    /**
+     * Stores `turns` exchanges directly in the database, as a long-lived conversation would have
+     * them: a chain, each message following the one before, the last the active leaf.
+     */
     async function seedTurns(conversationId: string, turns: number): Promise<void> {
-      const insert = `INSERT INTO messages (conversation_id, role, content, status, timestamp, created_at, model)
-         VALUES (?, ?, ?, 'complete', ?, ?, ?), (?, ?, ?, 'complete', ?, ?, ?)`;
+      const insert = `INSERT INTO messages (conversation_id, parent_id, role, content, status, timestamp, created_at, model)
+         VALUES (?, (SELECT MAX(id) FROM messages WHERE conversation_id = ?), ?, ?, 'complete', ?, ?, ?)`;
       const statements = [];
       for (let i = 0; i < turns; i++) {
         const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString().replace('Z', '000Z');
-        statements.push({
-          sql: insert,
-          params: [conversationId, 'user', `question ${i} ${'x'.repeat(150)}`, stamp, stamp, null, conversationId, 'model', `answer ${i} ${'y'.repeat(250)}`, stamp, stamp, 'fake-model'],
-        });
+        statements.push(
+          { sql: insert, params: [conversationId, conversationId, 'user', `question ${i} ${'x'.repeat(150)}`, stamp, stamp, null] },
+          { sql: insert, params: [conversationId, conversationId, 'model', `answer ${i} ${'y'.repeat(250)}`, stamp, stamp, 'fake-model'] },
+        );
       }
+      statements.push({ sql: 'UPDATE conversations SET active_message_id = (SELECT MAX(id) FROM messages WHERE conversation_id = ?) WHERE id = ?', params: [conversationId, conversationId] });
       await e2e.db.execute(statements);
     }
     const estimate = (content: string) => Math.ceil(Buffer.byteLength(content) / 4) + 4;

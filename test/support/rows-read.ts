@@ -9,7 +9,8 @@ export function countMessageRowsRead(app: INestApplication): { readonly count: n
   const sql = app.get(HotPathSql, { strict: false });
   const execute = sql.execute.bind(sql);
   const counter = { count: 0 };
-  const reads = (text: string) => /^\s*SELECT\b[\s\S]*\bFROM messages\b/i.test(text);
+  // A SELECT, or a walk up the tree (WITH RECURSIVE … SELECT … FROM messages).
+  const reads = (text: string) => /^\s*(?:SELECT|WITH)\b[\s\S]*\bFROM messages\b/i.test(text);
   sql.execute = ((text, params, manager) => {
     const result = execute(text, params, manager);
     if (!reads(text)) return result;
