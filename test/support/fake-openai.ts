@@ -63,6 +63,16 @@ export interface RecordedMessage {
   tool_call_id?: string;
 }
 
+/** How the fake answers `GET /v1/models`. */
+export interface FakeModelList {
+  /** The model ids listed (default: none, an empty list). */
+  readonly ids?: readonly string[];
+  /** Answer with this HTTP status and an error body instead. */
+  readonly status?: number;
+  /** Never answer (the connection stays open until the client gives up). */
+  readonly hang?: boolean;
+}
+
 /** When things happened on one request, in epoch milliseconds (comparable across local processes). */
 export interface RequestTimes {
   prompt: string;
@@ -106,6 +116,10 @@ export function wordTokens(count: number): string[] {
  */
 export class FakeOpenAi {
   readonly requests: RecordedRequest[] = [];
+  /** How many times `GET /v1/models` was asked. */
+  modelListRequests = 0;
+  /** What `GET /v1/models` answers. */
+  modelList: FakeModelList = {};
   private readonly queued: FakeReply[] = [];
   private paused: Promise<void> | undefined;
   private readonly server: Server;
@@ -168,6 +182,21 @@ export class FakeOpenAi {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** `GET /v1/models` as OpenAI answers it: `{object: 'list', data: [{id, object: 'model', created, owned_by}]}`. */
+  private listModels(res: ServerResponse): void {
+    this.modelListRequests++;
+    const { ids = [], status, hang } = this.modelList;
+    if (hang) return;
+    if (status !== undefined) {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake model list failure', type: 'server_error' } }));
+      return;
+    }
+    const created = Math.floor(Date.now() / 1000);
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: 'fake' })) }));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -177,6 +206,7 @@ export class FakeOpenAi {
       if (req.method === 'DELETE') this.requests.length = 0;
       return;
     }
+    if (req.method === 'GET' && req.url?.endsWith('/models')) return this.listModels(res);
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
       return;
