@@ -35,8 +35,8 @@ interface Target {
   readonly name: 'app' | 'reference';
   readonly url: string;
   readonly pid: number;
-  /** Replaces the seed conversation's history with `turns` exchanges. */
-  seed(turns: number): Promise<void>;
+  /** Replaces the seed conversation's history with `turns` exchanges (and, in the app, `branches` edits beside them). */
+  seed(turns: number, branches?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ async function startApp(upstream: string, work: string): Promise<Target> {
     name: 'app',
     url: app.url,
     pid: app.child.pid!,
-    seed: (turns) => Promise.resolve(seedTurns(databasePath, turns)),
+    seed: (turns, branches) => Promise.resolve(seedTurns(databasePath, turns, branches)),
     stop: () => app.stop(),
   };
 }
@@ -64,6 +64,7 @@ async function startReference(upstream: string): Promise<Target> {
     name: 'reference',
     url,
     pid: child.pid!,
+    // The reference keeps a flat list: branches are the app's alone.
     seed: async (turns) => void (await fetch(`${url}/__seed?turns=${turns}`, { method: 'POST' })),
     stop: () => stopChild(child),
   };
@@ -155,9 +156,9 @@ async function concurrency(target: Target, streams: number) {
   };
 }
 
-// 4. History growth: a POST and GET /chat/ after n stored turns.
-async function historyGrowth(target: Target, turns: number) {
-  await target.seed(turns);
+// 4. History growth: a POST and GET /chat/ after n stored turns (and, in the app, branches beside them).
+async function historyGrowth(target: Target, turns: number, branches = 0) {
+  await target.seed(turns, branches);
   const firsts: number[] = [];
   const lasts: number[] = [];
   for (let i = 0; i < 12; i++) {
@@ -372,9 +373,12 @@ async function main(): Promise<void> {
     const growth: Record<string, unknown> = {};
     const growthRows: Record<string, { app: number; reference: number; unit: string }> = {};
     const sizes = [0, 1000, 10000];
+    const BRANCHES = 1000;
     const bySize = await onBoth(starters, async (t) => {
-      const out: Record<number, Awaited<ReturnType<typeof historyGrowth>>> = {};
+      const out = {} as Record<number | 'branched', Awaited<ReturnType<typeof historyGrowth>>>;
       for (const turns of sizes) out[turns] = await historyGrowth(t, turns);
+      // The context walks the active path: edits and regenerations beside it must cost nothing.
+      out.branched = await historyGrowth(t, 10000, BRANCHES);
       return out;
     });
     for (const turns of sizes) {
@@ -388,6 +392,15 @@ async function main(): Promise<void> {
       app: bySize.app[10000].lastByteMs / bySize.app[0].lastByteMs,
       reference: bySize.reference[10000].lastByteMs / bySize.reference[0].lastByteMs,
     };
+    const branchedRow = `@10000 turns + ${BRANCHES} branches (app; the reference: 10000 turns)`;
+    growthRows[`POST last byte ${branchedRow}`] = { unit: 'ms', app: bySize.app.branched.lastByteMs, reference: bySize.reference.branched.lastByteMs };
+    growthRows[`GET /chat/ ${branchedRow}`] = { unit: 'ms', app: bySize.app.branched.getHistoryMs, reference: bySize.reference.branched.getHistoryMs };
+    growthRows[`POST last byte ${branchedRow} ÷ @0`] = {
+      unit: '×',
+      app: bySize.app.branched.lastByteMs / bySize.app[0].lastByteMs,
+      reference: bySize.reference.branched.lastByteMs / bySize.reference[0].lastByteMs,
+    };
+    growth[`10000+${BRANCHES}branches`] = bySize.app.branched;
     table('4. History growth: 20-token answer (no upstream delay) and GET /chat/, by stored turns', growthRows);
     report.historyGrowth = growth;
 

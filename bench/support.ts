@@ -149,23 +149,37 @@ export async function upstreamTimes(upstreamUrl: string, forget = false): Promis
   return (await response.json()) as RequestTimes[];
 }
 
-/** Stores `turns` exchanges in the seed's default conversation, straight into the SQLite file (replacing what was there). */
-export function seedTurns(databasePath: string, turns: number): void {
+/**
+ * Stores `turns` exchanges in the seed's default conversation, straight into the SQLite file
+ * (replacing what was there), as a chain ending at the active leaf. With `branches`: that many
+ * edits besides (a prompt and its answer each, following one of the chain's last 50 answers,
+ * written after the chain), which the active path never goes through.
+ */
+export function seedTurns(databasePath: string, turns: number, branches = 0): void {
   const conversationId = '00000000-0000-0000-0000-000000000000';
   const db = new Database(databasePath);
   db.pragma('busy_timeout = 5000');
   const now = new Date().toISOString().replace('Z', '000Z');
   db.prepare(`INSERT OR IGNORE INTO conversations (id, title, created_at, updated_at) VALUES (?, 'bench', ?, ?)`).run(conversationId, now, now);
   const insert = db.prepare(
-    `INSERT INTO messages (conversation_id, role, content, status, timestamp, created_at) VALUES (?, ?, ?, 'complete', ?, ?)`,
+    `INSERT INTO messages (conversation_id, parent_id, role, content, status, timestamp, created_at) VALUES (?, ?, ?, ?, 'complete', ?, ?)`,
   );
+  const add = (parentId: number | null, role: string, content: string, stamp: string) => Number(insert.run(conversationId, parentId, role, content, stamp, stamp).lastInsertRowid);
   db.transaction(() => {
     db.prepare('DELETE FROM messages WHERE conversation_id = ?').run(conversationId);
+    let leaf: number | null = null;
+    const answers: number[] = [];
     for (let i = 0; i < turns; i++) {
       const stamp = new Date(Date.UTC(2020, 0, 1) + i).toISOString().replace('Z', `${String(i % 1000).padStart(3, '0')}Z`);
-      insert.run(conversationId, 'user', `question ${i} ${'x'.repeat(200)}`, stamp, stamp);
-      insert.run(conversationId, 'model', `answer ${i} ${'y'.repeat(400)}`, stamp, stamp);
+      leaf = add(add(leaf, 'user', `question ${i} ${'x'.repeat(200)}`, stamp), 'model', `answer ${i} ${'y'.repeat(400)}`, stamp);
+      answers.push(leaf);
     }
+    for (let b = 0; b < branches && answers.length > 0; b++) {
+      const stamp = new Date(Date.UTC(2021, 0, 1) + b).toISOString().replace('Z', '000Z');
+      const after = answers[answers.length - 1 - (b % Math.min(50, answers.length))];
+      add(add(after, 'user', `branch ${b} ${'x'.repeat(200)}`, stamp), 'model', `branch answer ${b} ${'y'.repeat(400)}`, stamp);
+    }
+    db.prepare('UPDATE conversations SET active_message_id = ? WHERE id = ?').run(leaf, conversationId);
   })();
   db.close();
 }
