@@ -21,7 +21,7 @@ const describeInBrowser = hasChromium ? describe : describe.skip;
 const e2e = useE2eFixture({
   scope: 'file',
   upstream: { tokens: wordTokens(8), tokenDelayMs: 5 },
-  env: { OPENAI_MODEL: 'fake-model', UPSTREAM_RETRIES: '0', AGENT_TOOLS: 'current_time' },
+  env: { OPENAI_MODEL: 'fake-model', OPENAI_MODELS: 'fake-model,big-model', UPSTREAM_RETRIES: '0', AGENT_TOOLS: 'current_time' },
 });
 
 describeInBrowser('the chat page in Chromium', () => {
@@ -135,10 +135,12 @@ describeInBrowser('the chat page in Chromium', () => {
     await page.waitForSelector('.message.user >> text=second line');
   });
 
-  it('renames and deletes a conversation from the sidebar', async () => {
-    await page.locator('#conversation-list li', { hasText: 'another topic' }).getByRole('button', { name: /Rename/ }).click();
+  it('renames and deletes a conversation from its menu in the sidebar', async () => {
+    await page.locator('#conversation-list li', { hasText: 'another topic' }).getByRole('button', { name: /Actions for/ }).click();
+    await page.getByRole('menuitem', { name: 'Rename' }).click();
     await page.waitForSelector('#conversation-list a >> text=Renamed chat');
-    await page.locator('#conversation-list li', { hasText: 'Renamed chat' }).getByRole('button', { name: /Delete/ }).click();
+    await page.locator('#conversation-list li', { hasText: 'Renamed chat' }).getByRole('button', { name: /Actions for/ }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
     await page.waitForFunction(() => !document.body.textContent?.includes('Renamed chat'));
     expect(await page.locator('#conversation-list li').count()).toBe(1);
     expect(await page.locator('#chat-title').textContent()).toBe('first line'); // the open one stays open
@@ -373,6 +375,97 @@ describeInBrowser('the chat page in Chromium', () => {
     expect(await answer.locator('pre code.hljs span.hljs-keyword').first().textContent()).toBe('export');
     expect(await answer.locator('li').count()).toBe(3);
     expect(await answer.locator('a', { hasText: 'the docs' }).getAttribute('target')).toBe('_blank');
+  });
+
+  it('edits a prompt (2/2), switches to 1/2 and back, regenerates, copies a code block, and picks a model', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e2e.url });
+    const code = 'export function add(a: number, b: number): number {\n  return a + b;\n}';
+    e2e.fake.enqueue(
+      { tokens: ['Here is one:\n\n', '```ts\nfunction add(a, b) {\n  return a + b;\n}\n```\n'] },
+      { tokens: ['Typed, ', 'as asked:\n\n', `\`\`\`ts\n${code}\n\`\`\`\n`] },
+      { tokens: ['With types:\n\n', `\`\`\`ts\n${code}\n\`\`\`\n`, '\nCall it as `add(2, 3)`.'] },
+    );
+    await page.locator('#new-chat').click();
+    await send('Write an add function');
+    await idle();
+    // The model that answered, with the token usage on hover.
+    const info = page.locator('.message.model .answer-info').last();
+    expect(await info.textContent()).toBe('fake-model');
+    expect(await info.getAttribute('title')).toMatch(/^\d+ prompt \+ \d+ completion tokens$/);
+
+    // Edit the prompt in place: a second version, with its own answer.
+    const prompt = page.locator('.message.user').last();
+    await prompt.getByRole('button', { name: /Edit this prompt/ }).click();
+    await prompt.locator('.editor textarea').fill('Write a typed add function');
+    await prompt.getByRole('button', { name: 'Save' }).click();
+    await idle();
+    await page.waitForFunction(() => document.querySelector('.message.user .position')?.textContent === '2/2');
+    expect(await page.locator('.message.user .body').allTextContents()).toEqual(['Write a typed add function']);
+    expect(await lastAnswer().textContent()).toContain('Typed, as asked');
+    expect(e2e.fake.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual(['Write a typed add function']);
+
+    // To the first version and back.
+    await page.locator('.message.user').getByRole('button', { name: 'Previous version' }).click();
+    await page.waitForFunction(() => document.querySelector('.message.user .position')?.textContent === '1/2');
+    expect(await page.locator('.message.user .body').allTextContents()).toEqual(['Write an add function']);
+    expect(await lastAnswer().textContent()).toContain('Here is one');
+    await page.locator('.message.user').getByRole('button', { name: 'Next version' }).click();
+    await page.waitForFunction(() => document.querySelector('.message.user .position')?.textContent === '2/2');
+    expect(await lastAnswer().textContent()).toContain('Typed, as asked');
+
+    // Regenerate the answer: a second version of it.
+    await page.locator('.message.model').last().getByRole('button', { name: /Regenerate this answer/ }).click();
+    await idle();
+    await page.waitForFunction(() => document.querySelector('.message.model:last-child .position')?.textContent === '2/2');
+    expect(await lastAnswer().textContent()).toContain('With types');
+    expect(await page.locator('.message').count()).toBe(2);
+
+    // Copy the code block: the code as written, without the highlighting.
+    await lastAnswer().locator('.copy-code').click();
+    await page.waitForFunction(() => document.querySelector('.message.model:last-child .copy-code')?.textContent === 'Copied');
+    expect((await page.evaluate(() => navigator.clipboard.readText())).trim()).toBe(code);
+    // And a whole answer, as markdown.
+    await page.locator('.message.model').last().getByRole('button', { name: 'Copy answer' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('Call it as `add(2, 3)`.');
+
+    // Pick a model for this conversation: the next answer comes from it, and says so.
+    const conversationId = new URL(page.url()).searchParams.get('c')!;
+    const patched = page.waitForResponse((r) => r.url().endsWith(`/api/conversations/${conversationId}`) && r.request().method() === 'PATCH');
+    await page.locator('#model-picker').selectOption('big-model');
+    expect((await patched).status()).toBe(200);
+    e2e.fake.enqueue({ tokens: ['From ', 'the ', 'big ', 'model.'] });
+    await send('And which model are you?');
+    await idle();
+    expect(e2e.fake.requests.at(-1)!.body.model).toBe('big-model');
+    expect(await page.locator('.message.model .answer-info').last().textContent()).toBe('big-model');
+    await page.reload();
+    await page.waitForSelector('.message.model .answer-info');
+    expect(await page.locator('#model-picker').inputValue()).toBe('big-model');
+    expect(await page.locator('.message .position').allTextContents()).toEqual(['2/2', '2/2']);
+  }, 60_000);
+
+  it('groups conversations by last activity and filters them by title', async () => {
+    const conversations = ((await (await fetch(`${e2e.url}/api/conversations?limit=100`)).json()) as { items: { id: string; title: string }[] }).items;
+    const day = 86_400_000;
+    const ago = (ms: number) => new Date(Date.now() - ms).toISOString().replace('Z', '000Z');
+    const move = (title: string, updatedAt: string) => ({
+      sql: 'UPDATE conversations SET updated_at = ? WHERE id = ?',
+      params: [updatedAt, conversations.find((c) => c.title === title)!.id],
+    });
+    await e2e.db.execute([move('first line', ago(day)), move('a long one', ago(3 * day)), move('keep talking', '2020-01-01T12:00:00.000000Z')]);
+    await page.reload();
+    await page.waitForSelector('#conversation-list .group');
+    expect(await page.locator('#conversation-list .group h2').allTextContents()).toEqual(['Today', 'Yesterday', 'Previous 7 days', 'Older']);
+    expect(await page.locator('#conversation-list .group', { hasText: 'Yesterday' }).locator('a').allTextContents()).toEqual(['first line']);
+
+    await page.locator('#conversation-filter').fill('ADD FUNC');
+    await page.waitForFunction(() => document.querySelectorAll('#conversation-list li').length === 1);
+    expect(await page.locator('#conversation-list a').allTextContents()).toEqual(['Write an add function']);
+    await page.locator('#conversation-filter').fill('nothing like this');
+    await page.waitForSelector('#conversation-list .empty');
+    await page.locator('#conversation-filter').fill('');
+    await page.waitForFunction(() => document.querySelectorAll('#conversation-list li').length > 4);
+    await page.locator('#conversation-filter').blur();
     // The README's screenshot is taken here, by this run's Chromium, when asked for.
     if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: join('docs', 'screenshot.png') });
   });
@@ -425,7 +518,8 @@ describeInBrowser('the chat page in Chromium', () => {
     expect((await lastAnswer().textContent())?.trim()).toBe('second try');
     await page.reload();
     await page.waitForSelector('.message.model');
-    expect(await page.locator('.message').count()).toBe(2); // the failed answer was replaced
+    expect(await page.locator('.message').count()).toBe(2); // the failed answer is a sibling, one switch away
+    expect(await page.locator('.message.model .position').textContent()).toBe('2/2');
   });
 
   it('says when the offline model answers', async () => {
@@ -437,7 +531,7 @@ describeInBrowser('the chat page in Chromium', () => {
       await context.route(`${offline.url}/**`, (route) => route.continue());
       await other.goto(`${offline.url}/`);
       await other.waitForSelector('#offline-banner:not([hidden])');
-      expect(await other.locator('#model-name').textContent()).toBe('offline');
+      await other.waitForFunction(() => document.querySelector<HTMLSelectElement>('#model-picker')?.value === 'offline');
       await other.close();
     } finally {
       await offline.close();

@@ -1,7 +1,14 @@
 // The REST API the page uses (/api/conversations, /api/info); the server's OpenAPI document has the details.
-import type { ConversationJson, ConversationPageJson, DeltaEvent, InfoJson, MessagePageJson } from '../../src/contract/api-shapes.js';
+import type { ConversationJson, ConversationPageJson, DeltaEvent, InfoJson, MessagePageJson, ModelsJson } from '../../src/contract/api-shapes.js';
 
-export type { ConversationJson, DeltaEvent, MessageJson } from '../../src/contract/api-shapes.js';
+export type { ConversationJson, DeltaEvent, MessageJson, ModelsJson } from '../../src/contract/api-shapes.js';
+
+/** What PATCH /api/conversations/:id changes. */
+export interface ConversationChanges {
+  readonly title?: string;
+  readonly model?: string | null;
+  readonly activeMessageId?: number;
+}
 
 export class ApiError extends Error {}
 
@@ -25,8 +32,9 @@ const send = (method: string, body?: unknown): RequestInit => ({
 export const api = {
   info: () => fetch('/api/info').then((r) => json<InfoJson>(r)),
   list: () => fetch('/api/conversations?limit=100').then((r) => json<ConversationPageJson>(r)),
-  create: () => fetch('/api/conversations', send('POST', {})).then((r) => json<ConversationJson>(r)),
-  rename: (id: string, title: string) => fetch(`/api/conversations/${id}`, send('PATCH', { title })).then((r) => json<ConversationJson>(r)),
+  models: () => fetch('/api/models').then((r) => json<ModelsJson>(r)),
+  create: (fields: { model?: string } = {}) => fetch('/api/conversations', send('POST', fields)).then((r) => json<ConversationJson>(r)),
+  update: (id: string, changes: ConversationChanges) => fetch(`/api/conversations/${id}`, send('PATCH', changes)).then((r) => json<ConversationJson>(r)),
   remove: (id: string) => fetch(`/api/conversations/${id}`, send('DELETE')).then((r) => json<void>(r)),
   stop: (id: string) => fetch(`/api/conversations/${id}/stop`, send('POST')).then((r) => json<void>(r)),
   messages: (id: string, before?: number) =>

@@ -1,9 +1,14 @@
 import { api, ApiError, type ConversationJson, type DeltaEvent, type MessageJson, resumeAnswer, streamAnswer } from './api.js';
+import { addCodeCopyButtons } from './clipboard.js';
 import { renderMarkdown, setAllowRemoteImages } from './markdown.js';
 import { hasToolSteps, type MessagePartJson, renderParts, withText } from './tool-blocks.js';
+import { type MessageActionHandlers, openEditor, setActionsBusy, setMessageActions } from './message-actions.js';
+import { ModelPicker } from './model-picker.js';
+import { renderSidebar, type SidebarHandlers, titleOf } from './sidebar.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const list = $<HTMLUListElement>('conversation-list');
+const list = $<HTMLDivElement>('conversation-list');
+const filterInput = $<HTMLInputElement>('conversation-filter');
 const log = $<HTMLDivElement>('messages');
 const form = $<HTMLFormElement>('composer');
 const input = $<HTMLTextAreaElement>('prompt');
@@ -20,6 +25,8 @@ let conversations: readonly ConversationJson[] = [];
 let currentId: string | null = null;
 let running: AbortController | null = null;
 let olderBefore: number | null = null;
+/** The model picked for a new chat before its first prompt (null: the default). */
+let pendingModel: string | null = null;
 /** Moves on with every conversation opened: a load or a reattach that started under an older value belongs to a view the user has left. */
 let view = 0;
 
@@ -53,8 +60,10 @@ function fill(element: HTMLElement, message: Shown): void {
   const body = element.querySelector<HTMLElement>('.body')!;
   element.dataset.status = message.status;
   if (message.role === 'user') body.textContent = message.content;
-  else if (hasToolSteps(message.parts)) body.replaceChildren(renderParts(message.parts!, body));
-  else body.replaceChildren(renderMarkdown(message.content));
+  else {
+    body.replaceChildren(hasToolSteps(message.parts) ? renderParts(message.parts!, body) : renderMarkdown(message.content));
+    addCodeCopyButtons(body);
+  }
   element.querySelector('.note')?.remove();
   const note =
     message.status === 'interrupted' ? 'Stopped before the end.' : message.status === 'error' ? `Failed: ${message.error ?? 'unknown error'}` : '';
@@ -72,6 +81,7 @@ function showMessages(messages: readonly MessageJson[], prepend = false): HTMLEl
     .map((m) => {
       const element = messageElement(m);
       fill(element, m);
+      setMessageActions(element, m, messageActions, running !== null);
       return element;
     });
   if (prepend) log.prepend(...elements);
@@ -79,41 +89,31 @@ function showMessages(messages: readonly MessageJson[], prepend = false): HTMLEl
   return elements;
 }
 
+const sidebarActions: SidebarHandlers = {
+  open: (c) => void openConversation(c.id, true),
+  rename: (c) => void renameConversation(c),
+  remove: (c) => void deleteConversation(c),
+};
+
 function renderList(): void {
-  list.replaceChildren(
-    ...conversations.map((c) => {
-      const item = document.createElement('li');
-      item.className = 'conversation';
-      const open = document.createElement('a');
-      open.href = `?c=${c.id}`;
-      open.textContent = c.title ?? 'New chat';
-      if (c.id === currentId) open.setAttribute('aria-current', 'page');
-      open.addEventListener('click', (event) => {
-        event.preventDefault();
-        void openConversation(c.id, true);
-      });
-      const rename = button('Rename', `Rename “${open.textContent}”`, () => void renameConversation(c));
-      const remove = button('Delete', `Delete “${open.textContent}”`, () => void deleteConversation(c));
-      item.append(open, rename, remove);
-      return item;
-    }),
-  );
+  renderSidebar(list, conversations, currentId, filterInput.value, sidebarActions);
 }
 
-function button(text: string, label: string, onClick: () => void): HTMLButtonElement {
-  const element = document.createElement('button');
-  element.type = 'button';
-  element.className = 'small';
-  element.textContent = text;
-  element.setAttribute('aria-label', label);
-  element.addEventListener('click', onClick);
-  return element;
-}
+const messageActions: MessageActionHandlers = {
+  edit: (message, element) => {
+    if (!running) openEditor(element, message, (text) => void editPrompt(message, element, text));
+  },
+  regenerate: (message, element) => void regenerateAnswer(message, element),
+  switchTo: (siblingId) => void switchBranch(siblingId),
+};
+
+const modelPicker = new ModelPicker($<HTMLSelectElement>('model-picker'), (model) => void chooseModel(model));
 
 function setBusy(busy: boolean): void {
   input.disabled = busy;
   sendButton.hidden = busy;
   stopButton.hidden = !busy;
+  setActionsBusy(log, busy);
   if (!busy) input.focus();
 }
 
@@ -158,6 +158,7 @@ async function openConversation(id: string | null, push: boolean): Promise<void>
   olderButton.hidden = true;
   renderList();
   setTitle(conversations.find((c) => c.id === id)?.title ?? null);
+  modelPicker.show(id ? (conversations.find((c) => c.id === id)?.model ?? null) : pendingModel);
   if (!id) return input.focus();
   try {
     await showConversation(id, opened);
@@ -204,8 +205,15 @@ async function loadOlder(): Promise<void> {
   olderButton.hidden = olderBefore === null;
 }
 
-/** A new prompt or a regeneration, POSTed; or an answer already running, shown from the message list, to follow. */
-type AnswerSource = { readonly post: string; readonly body?: unknown } | { readonly resume: string; readonly messageId: number; readonly element: HTMLElement };
+/**
+ * A new prompt or a regeneration, POSTed; or an answer already running, shown from the message
+ * list, to follow. `reloadOnRefusal`: the view was changed ahead of the answer (an edit, a
+ * regeneration took messages off it), so a request refused before it started shows the
+ * conversation as stored again.
+ */
+type AnswerSource =
+  | { readonly post: string; readonly body?: unknown; readonly reloadOnRefusal?: boolean }
+  | { readonly resume: string; readonly messageId: number; readonly element: HTMLElement };
 
 /**
  * Streams one answer into the log. `followed`: the stream ran (to its end, or until the page
@@ -224,6 +232,7 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
   const toolNames = new Map<string, string>();
   let scheduled = false;
   let ended = false;
+  let started = false;
   let superseded = false;
   const render = () => {
     scheduled = false;
@@ -243,6 +252,7 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
   const onEvent = (event: DeltaEvent) => {
     if (superseded) return;
     if (event.type === 'start') {
+      started = true;
       if ('resume' in source) {
         // The prompt and the text so far are on screen from the message list; the first delta repeats that text whole.
         if (event.messageId !== source.messageId) {
@@ -254,9 +264,11 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
       if (event.userMessage && source.post.endsWith('/messages')) {
         const userElement = messageElement(event.userMessage);
         fill(userElement, event.userMessage);
+        setMessageActions(userElement, event.userMessage, messageActions, true);
         log.append(userElement);
       }
       answerElement = messageElement({ role: 'model', status: 'streaming', timestamp: '' });
+      answerElement.dataset.id = String(event.messageId);
       answerElement.setAttribute('aria-busy', 'true');
       log.append(answerElement);
       log.scrollTop = log.scrollHeight; // the user just asked: show the answer starting, wherever they were
@@ -274,11 +286,9 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
       schedule();
     } else if (event.type === 'done') {
       ended = true;
-      if (answerElement) fill(answerElement, { role: 'model', content: text, parts, status: event.message.status, error: null });
-      // A complete regeneration replaces the answers to its prompt. regenerate() dropped them from
-      // view already; a reattached one still shows them, between the prompt and itself.
-      if (resumed && event.message.status === 'complete') {
-        while (resumed.element.previousElementSibling?.classList.contains('model')) resumed.element.previousElementSibling.remove();
+      if (answerElement) {
+        fill(answerElement, { role: 'model', content: text, parts, status: event.message.status, error: null });
+        setMessageActions(answerElement, { ...event.message, content: text, parts }, messageActions, true);
       }
     } else if (event.stopped) {
       ended = true;
@@ -289,6 +299,7 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
       showError(event.message, () => void regenerate());
     }
   };
+  const shownIn = currentId;
   try {
     if ('post' in source) await streamAnswer(source.post, source.body, controller.signal, onEvent);
     else if (!(await resumeAnswer(source.resume, controller.signal, onEvent))) return 'gone';
@@ -297,6 +308,9 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
     if (controller.signal.aborted) {
       ended = true;
       if (answerElement) fill(answerElement, { role: 'model', content: text, parts, status: 'interrupted', error: null });
+    } else if (!started && 'post' in source && source.reloadOnRefusal && shownIn) {
+      showError(error instanceof ApiError ? error.message : 'The connection to the server failed.');
+      void showConversation(shownIn, ++view).catch(() => undefined);
     } else {
       showError(error instanceof ApiError ? error.message : 'The connection to the server failed.', () => void regenerate());
     }
@@ -306,9 +320,17 @@ async function answer(source: AnswerSource): Promise<'followed' | 'gone' | 'supe
       running = null;
       setBusy(false);
     }
+    // An answer that ended early has no stored form in the stream: its actions come from the list.
+    if (answerElement && started && !answerElement.querySelector(':scope > .actions') && shownIn) void showActionsOf(shownIn, answerElement);
     void refreshList();
   }
   return superseded ? 'superseded' : 'followed';
+}
+
+/** Gives a shown message its action row from the stored path (after a failed or stopped answer). */
+async function showActionsOf(conversationId: string, element: HTMLElement): Promise<void> {
+  const stored = (await api.messages(conversationId).catch(() => null))?.items.find((m) => String(m.id) === element.dataset.id);
+  if (stored && element.isConnected) setMessageActions(element, stored, messageActions, running !== null);
 }
 
 async function sendPrompt(): Promise<void> {
@@ -318,7 +340,8 @@ async function sendPrompt(): Promise<void> {
   setBusy(true); // at once, before the first await: no second send while the conversation is created
   try {
     if (!currentId) {
-      const created = await api.create();
+      const created = await api.create(pendingModel ? { model: pendingModel } : {});
+      pendingModel = null;
       currentId = created.id;
       history.pushState(null, '', `?c=${created.id}`);
       void refreshList();
@@ -331,20 +354,76 @@ async function sendPrompt(): Promise<void> {
   await answer({ post: `/api/conversations/${currentId}/messages`, body: { prompt } });
 }
 
+/** Retry: a new answer beside the active path's last one. */
 async function regenerate(): Promise<void> {
   if (!currentId || running) return;
   setBusy(true);
-  // The failed answer is replaced when the new one completes; drop it from view now.
+  // The failed answer stays, one switch away from the new one; the new one takes its place in view.
   const last = log.lastElementChild as HTMLElement | null;
   if (last?.classList.contains('model') && last.dataset.status !== 'complete') last.remove();
   await answer({ post: `/api/conversations/${currentId}/regenerate` });
+}
+
+// ---- branches: edit a prompt, regenerate an answer, switch between versions ----------------
+
+/** Takes a message and everything after it off the view: a new branch replaces them there. */
+function removeFrom(element: HTMLElement): void {
+  while (element.nextElementSibling) element.nextElementSibling.remove();
+  element.remove();
+}
+
+/** Save in the inline editor: the new text follows the edited prompt's parent, a sibling of it. */
+async function editPrompt(message: MessageJson, element: HTMLElement, text: string): Promise<void> {
+  if (!currentId || running) return;
+  errorBox.hidden = true;
+  removeFrom(element);
+  await answer({ post: `/api/conversations/${currentId}/messages`, body: { prompt: text, parentId: message.parentId }, reloadOnRefusal: true });
+}
+
+/** A new answer to the same prompt, beside this one. */
+async function regenerateAnswer(message: MessageJson, element: HTMLElement): Promise<void> {
+  if (!currentId || running) return;
+  errorBox.hidden = true;
+  removeFrom(element);
+  await answer({ post: `/api/conversations/${currentId}/regenerate`, body: { messageId: message.id }, reloadOnRefusal: true });
+}
+
+/** ‹ or ›: the path through that sibling becomes the active one, shown with the switched message in view. */
+async function switchBranch(siblingId: number): Promise<void> {
+  const id = currentId;
+  if (!id || running) return;
+  errorBox.hidden = true;
+  try {
+    await api.update(id, { activeMessageId: siblingId });
+    const opened = ++view;
+    await showConversation(id, opened);
+    if (view === opened) log.querySelector(`[data-id="${siblingId}"]`)?.scrollIntoView({ block: 'nearest' });
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : 'Could not switch to that version.');
+  }
+}
+
+/** The model picker: the open conversation's model; for a new chat, the one it will be created with. */
+async function chooseModel(model: string | null): Promise<void> {
+  const id = currentId;
+  if (!id) {
+    pendingModel = model;
+    return;
+  }
+  try {
+    const updated = await api.update(id, { model });
+    conversations = conversations.map((c) => (c.id === updated.id ? updated : c));
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : 'Could not change the model.');
+    modelPicker.show(conversations.find((c) => c.id === id)?.model ?? null);
+  }
 }
 
 async function renameConversation(conversation: ConversationJson): Promise<void> {
   const name = window.prompt('New name for this conversation', conversation.title ?? '');
   if (!name?.trim()) return;
   try {
-    await api.rename(conversation.id, name);
+    await api.update(conversation.id, { title: name });
     await refreshList();
   } catch (error) {
     showError(error instanceof ApiError ? error.message : 'Could not rename.');
@@ -352,7 +431,7 @@ async function renameConversation(conversation: ConversationJson): Promise<void>
 }
 
 async function deleteConversation(conversation: ConversationJson): Promise<void> {
-  if (!window.confirm(`Delete “${conversation.title ?? 'New chat'}” and all its messages?`)) return;
+  if (!window.confirm(`Delete “${titleOf(conversation)}” and all its messages?`)) return;
   try {
     await api.remove(conversation.id);
     await refreshList();
@@ -381,6 +460,7 @@ stopButton.addEventListener('click', () => {
 });
 newChatButton.addEventListener('click', () => void openConversation(null, true));
 olderButton.addEventListener('click', () => void loadOlder());
+filterInput.addEventListener('input', () => renderList());
 /**
  * A tab coming back to the front catches up with what happened meanwhile (another tab asked, an
  * answer is running): if the conversation's newest message is not the one shown, as shown, it is
@@ -407,8 +487,8 @@ async function start(): Promise<void> {
     const info = await api.info();
     setAllowRemoteImages(info.allowRemoteImages);
     $('offline-banner').hidden = !info.offline;
-    $('model-name').textContent = info.model;
-    await refreshList();
+    const [models] = await Promise.all([api.models(), refreshList()]);
+    modelPicker.setChoices(models);
   } catch {
     showError('Could not reach the server.', () => location.reload());
   }
