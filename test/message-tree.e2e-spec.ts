@@ -208,6 +208,24 @@ describe('message trees', () => {
     expect(e2e.fake.requests).toHaveLength(requests);
   });
 
+  it('documents the tree in /api/docs: parentId and siblingIds on messages, the routes that branch and switch, GET /api/models', async () => {
+    const spec = (await api('GET', '/api/docs-json')).json as {
+      paths: Record<string, Record<string, { description?: string; requestBody?: unknown }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    expect(Object.keys(spec.components.schemas.MessageSchema.properties)).toEqual(expect.arrayContaining(['parentId', 'siblingIds']));
+    expect(Object.keys(spec.components.schemas.ConversationSchema.properties)).toEqual(expect.arrayContaining(['activeMessageId', 'model', 'systemPrompt']));
+    expect(Object.keys(spec.components.schemas.AskDto.properties)).toEqual(expect.arrayContaining(['prompt', 'parentId']));
+    expect(Object.keys(spec.components.schemas.RegenerateDto.properties)).toEqual(['messageId']);
+    expect(Object.keys(spec.components.schemas.UpdateConversationDto.properties)).toEqual(['title', 'model', 'systemPrompt', 'activeMessageId']);
+    const conversation = spec.paths['/api/conversations/{id}'];
+    expect(conversation.patch.description).toMatch(/activeMessageId .* newest leaf/);
+    expect(spec.paths['/api/conversations/{id}/messages'].get.description).toMatch(/active path/);
+    expect(spec.paths['/api/conversations/{id}/messages'].post.description).toMatch(/edited prompt's parentId/);
+    expect(spec.paths['/api/conversations/{id}/regenerate'].post.description).toMatch(/sibling/);
+    expect(spec.paths['/api/models'].get.description).toMatch(/OPENAI_MODELS/);
+  });
+
   it('reads the same rows for an answer whatever the branches around its path', async () => {
     const rowsRead = countMessageRowsRead(e2e.app);
     const plain = await create();
