@@ -195,7 +195,7 @@ describe('the message tree migration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tree-migration-'));
     const path = join(dir, 'chat.sqlite');
     try {
-      const before = await new DataSource({ ...databaseOptions({ type: 'sqlite', path }), migrations: migrations.slice(0, 3) }).initialize();
+      const before = await new DataSource({ ...databaseOptions({ type: 'sqlite', path }), migrations: migrations.slice(0, migrations.findIndex((m) => m.name === 'MessageTree1764100000000')) }).initialize();
       await runMigrations(before);
       const rows: [string, string, string][] = [
         ['a', 'user', 'q1'],
