@@ -24,15 +24,23 @@ import {
 } from './support.js';
 
 /**
- * `npm run bench`: the fake upstream in its own process, then the built app (dist/main.js, temp
- * SQLite) and the reference relay (bench/reference-relay.ts, bare node:http), each measured the
- * same way, one at a time. Prints a table per scenario with each figure's ratio to the
- * reference, then one JSON line with everything. Scenario 8 (resume, bench/resume.ts) is the
- * app's alone, and its second half needs PostgreSQL and redis-server.
+ * `npm run bench`: the fake upstream in its own process, then three targets, each measured the
+ * same way, one at a time, against the same upstream: the built app (dist/main.js, temp SQLite),
+ * the reference relay (bench/reference-relay.ts, bare node:http reading the upstream itself) and
+ * the AI SDK relay (bench/ai-sdk-relay.ts, the same node:http server calling the model through
+ * the Vercel AI SDK). Prints a table per scenario with each figure's ratio to the reference for
+ * the app and the AI SDK, and whether the app is ahead of the AI SDK, then one JSON line with
+ * everything. Scenario 8 (resume, bench/resume.ts) is the app's alone, and its second half needs
+ * PostgreSQL and redis-server.
  */
 
+type TargetName = 'app' | 'reference' | 'aiSdk';
+/** The order each scenario runs them in. */
+const TARGETS: readonly TargetName[] = ['reference', 'aiSdk', 'app'];
+type PerTarget<T> = Record<TargetName, T>;
+
 interface Target {
-  readonly name: 'app' | 'reference';
+  readonly name: TargetName;
   readonly url: string;
   readonly pid: number;
   /** Replaces the seed conversation's history with `turns` exchanges (and, in the app, `branches` edits beside them). */
@@ -57,11 +65,13 @@ async function startApp(upstream: string, work: string): Promise<Target> {
   };
 }
 
-async function startReference(upstream: string): Promise<Target> {
-  const { child, match } = await spawnAndWait('dist-bench/bench/reference-relay.js', { UPSTREAM_URL: upstream, PORT: '0' }, /listening on (\d+)/);
+/** The reference relay or the AI SDK relay (bench/seed-relay.ts): history in memory, seeded over HTTP. */
+async function startRelay(name: 'reference' | 'aiSdk', upstream: string): Promise<Target> {
+  const script = name === 'reference' ? 'dist-bench/bench/reference-relay.js' : 'dist-bench/bench/ai-sdk-relay.js';
+  const { child, match } = await spawnAndWait(script, { UPSTREAM_URL: upstream, PORT: '0' }, /listening on (\d+)/);
   const url = `http://127.0.0.1:${match[1]}`;
   return {
-    name: 'reference',
+    name,
     url,
     pid: child.pid!,
     // The reference keeps a flat list: branches are the app's alone.
@@ -70,10 +80,10 @@ async function startReference(upstream: string): Promise<Target> {
   };
 }
 
-/** Runs `measure` on the app and on the reference, each freshly started. */
-async function onBoth<T>(starters: Record<'app' | 'reference', Starter>, measure: (target: Target) => Promise<T>): Promise<Record<'app' | 'reference', T>> {
-  const results = {} as Record<'app' | 'reference', T>;
-  for (const name of ['reference', 'app'] as const) {
+/** Runs `measure` on each target, each freshly started. */
+async function onAll<T>(starters: PerTarget<Starter>, measure: (target: Target) => Promise<T>): Promise<PerTarget<T>> {
+  const results = {} as PerTarget<T>;
+  for (const name of TARGETS) {
     const target = await starters[name]();
     try {
       await target.seed(0);
@@ -90,13 +100,49 @@ function medianOfEach<T extends Record<string, number>>(runs: T[]): T {
   return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, median(runs.map((r) => r[key]))])) as T;
 }
 
-const ratio = (app: number, reference: number) => (reference === 0 ? NaN : round(app / reference));
+const ratio = (value: number, reference: number) => (reference === 0 ? NaN : round(value / reference));
 
-function table(title: string, rows: Record<string, { app: number; reference: number; unit: string }>): void {
+interface Row {
+  readonly unit: string;
+  readonly app: number;
+  readonly reference: number;
+  /** NaN where the AI SDK relay has no such figure. */
+  readonly aiSdk: number;
+  /** Which way is better, for the app-against-AI-SDK column; none for figures that are neither. */
+  readonly better?: 'lower' | 'higher';
+}
+
+/** A row from per-target results. */
+const row = (unit: string, of: PerTarget<number>, better?: Row['better']): Row => ({ unit, app: of.app, reference: of.reference, aiSdk: of.aiSdk, better });
+const pick = <T>(results: PerTarget<T>, figure: (result: T) => number): PerTarget<number> => ({
+  app: figure(results.app),
+  reference: figure(results.reference),
+  aiSdk: figure(results.aiSdk),
+});
+
+/** `ahead` when the app's figure is better than the AI SDK's by more than 2 %, `level` within 2 %. */
+function againstAiSdk({ app, aiSdk, better }: Row): string {
+  if (!better || Number.isNaN(app) || Number.isNaN(aiSdk)) return '';
+  if (Math.abs(app - aiSdk) <= 0.02 * Math.max(Math.abs(app), Math.abs(aiSdk))) return 'level';
+  return (better === 'lower' ? app < aiSdk : app > aiSdk) ? 'ahead' : 'behind';
+}
+
+function table(title: string, rows: Record<string, Row>): void {
   console.log(`\n${title}`);
   console.table(
     Object.fromEntries(
-      Object.entries(rows).map(([figure, { app, reference, unit }]) => [figure, { unit, app: round(app), reference: round(reference), 'app / ref': ratio(app, reference) }]),
+      Object.entries(rows).map(([figure, r]) => [
+        figure,
+        {
+          unit: r.unit,
+          app: round(r.app),
+          reference: round(r.reference),
+          'AI SDK': round(r.aiSdk),
+          'app / ref': ratio(r.app, r.reference),
+          'AI SDK / ref': ratio(r.aiSdk, r.reference),
+          'app vs AI SDK': againstAiSdk(r),
+        },
+      ]),
     ),
   );
 }
@@ -108,6 +154,7 @@ async function addedLatency(target: Target, upstream: string) {
   await upstreamTimes(upstream, true);
   const firsts: number[] = [];
   const lasts: number[] = [];
+  const shortLasts: number[] = [];
   for (let i = 0; i < samples; i++) {
     const prompt = `latency ${i} tokens=200 delay=5`;
     const result = await postPrompt(target.url, prompt);
@@ -115,7 +162,21 @@ async function addedLatency(target: Target, upstream: string) {
     firsts.push(result.firstModelLineAt - times.firstTokenAt!);
     lasts.push(result.endAt - times.endAt!);
   }
-  return { firstP50: median(firsts), firstP95: percentile(firsts, 95), lastP50: median(lasts), lastP95: percentile(lasts, 95) };
+  // A short answer from an instant upstream: its last text arrives within one debounce window of the first.
+  for (let i = 0; i < samples; i++) {
+    const prompt = `short ${i} tokens=10 delay=0`;
+    const result = await postPrompt(target.url, prompt);
+    const times = (await upstreamTimes(upstream, true)).find((t) => t.prompt === prompt)!;
+    shortLasts.push(result.endAt - times.endAt!);
+  }
+  return {
+    firstP50: median(firsts),
+    firstP95: percentile(firsts, 95),
+    lastP50: median(lasts),
+    lastP95: percentile(lasts, 95),
+    shortLastP50: median(shortLasts),
+    shortLastP95: percentile(shortLasts, 95),
+  };
 }
 
 // 2. Relay throughput: a 2,000-token answer as fast as the upstream sends it.
@@ -329,52 +390,62 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'chat-bench-'));
   const { child: upstreamProcess, match } = await spawnAndWait('dist-bench/bench/fake-upstream.js', {}, /fake upstream on (\S+)/);
   const upstream = match[1];
-  const starters = { app: () => startApp(upstream, work), reference: () => startReference(upstream) };
+  const starters: PerTarget<Starter> = {
+    app: () => startApp(upstream, work),
+    reference: () => startRelay('reference', upstream),
+    aiSdk: () => startRelay('aiSdk', upstream),
+  };
   const report: Record<string, unknown> = {};
-  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. Each figure: app, reference relay, ratio.`);
+  console.log(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. Each figure: the app, the reference relay (bare node:http), ` +
+      'the AI SDK relay (the same server on streamText), each one\'s ratio to the reference, and whether the app is ahead of the AI SDK.',
+  );
   try {
-    const latency = await onBoth(starters, (t) => addedLatency(t, upstream));
-    table('1. Added latency, 200-token answer at 5 ms/token (ms; client receive − upstream send)', {
-      'first model line p50': { unit: 'ms', app: latency.app.firstP50, reference: latency.reference.firstP50 },
-      'first model line p95': { unit: 'ms', app: latency.app.firstP95, reference: latency.reference.firstP95 },
-      'last byte p50': { unit: 'ms', app: latency.app.lastP50, reference: latency.reference.lastP50 },
-      'last byte p95': { unit: 'ms', app: latency.app.lastP95, reference: latency.reference.lastP95 },
+    const latency = await onAll(starters, (t) => addedLatency(t, upstream));
+    table('1. Added latency (ms; client receive − upstream send): 200-token answer at 5 ms/token; 10-token answer from an instant upstream', {
+      'first model line p50': row('ms', pick(latency, (r) => r.firstP50), 'lower'),
+      'first model line p95': row('ms', pick(latency, (r) => r.firstP95), 'lower'),
+      'last byte p50': row('ms', pick(latency, (r) => r.lastP50), 'lower'),
+      'last byte p95': row('ms', pick(latency, (r) => r.lastP95), 'lower'),
+      'last byte p50, 10 tokens at once': row('ms', pick(latency, (r) => r.shortLastP50), 'lower'),
+      'last byte p95, 10 tokens at once': row('ms', pick(latency, (r) => r.shortLastP95), 'lower'),
     });
     report.addedLatency = latency;
 
-    const rate = await onBoth(starters, throughput);
+    const rate = await onAll(starters, throughput);
     table('2. Relay throughput, 2,000 tokens as fast as the upstream sends', {
-      'tokens per second': { unit: 'tok/s', app: rate.app.tokensPerSecond, reference: rate.reference.tokensPerSecond },
-      'CPU per 1,000 tokens': { unit: 'ms', app: rate.app.cpuMsPer1000Tokens, reference: rate.reference.cpuMsPer1000Tokens },
+      'tokens per second': row('tok/s', pick(rate, (r) => r.tokensPerSecond), 'higher'),
+      'CPU per 1,000 tokens': row('ms', pick(rate, (r) => r.cpuMsPer1000Tokens), 'lower'),
     });
     report.throughput = rate;
 
     for (const streams of [200, 1000]) {
       // Three runs, each on fresh processes; every figure is the median of the three (peak RSS
       // in particular depends on when the garbage collector happens to run).
-      const runs: Record<'app' | 'reference', Awaited<ReturnType<typeof concurrency>>>[] = [];
-      for (let run = 0; run < 3; run++) runs.push(await onBoth(starters, (t) => concurrency(t, streams)));
+      const runs: PerTarget<Awaited<ReturnType<typeof concurrency>>>[] = [];
+      for (let run = 0; run < 3; run++) runs.push(await onAll(starters, (t) => concurrency(t, streams)));
       // Errors are not a median: every failed stream of every run counts.
-      const summed = (name: 'app' | 'reference') => ({
+      const summed = (name: TargetName) => ({
         ...medianOfEach(runs.map((r) => r[name])),
         errors: runs.reduce((sum, r) => sum + r[name].errors, 0),
       });
-      const result = { app: summed('app'), reference: summed('reference') };
+      const result = { app: summed('app'), reference: summed('reference'), aiSdk: summed('aiSdk') };
       table(`3. Concurrency: ${streams} simultaneous streams, 100 tokens at 20 ms (median of 3 runs)`, {
-        'errors (all runs)': { unit: 'count', app: result.app.errors, reference: result.reference.errors },
-        'TTFB p99': { unit: 'ms', app: result.app.ttfbP99Ms, reference: result.reference.ttfbP99Ms },
-        'CPU per request': { unit: 'ms', app: result.app.cpuMsPerRequest, reference: result.reference.cpuMsPerRequest },
-        'peak RSS': { unit: 'MB', app: result.app.peakRssMb, reference: result.reference.peakRssMb },
-        'RSS per stream': { unit: 'KB', app: result.app.rssPerStreamKb, reference: result.reference.rssPerStreamKb },
+        'errors (all runs)': row('count', pick(result, (r) => r.errors), 'lower'),
+        'TTFB p99': row('ms', pick(result, (r) => r.ttfbP99Ms), 'lower'),
+        'CPU per request': row('ms', pick(result, (r) => r.cpuMsPerRequest), 'lower'),
+        'peak RSS': row('MB', pick(result, (r) => r.peakRssMb), 'lower'),
+        'RSS per stream': row('KB', pick(result, (r) => r.rssPerStreamKb), 'lower'),
       });
-      report[`concurrency${streams}`] = result;
+      // Each run's figures too, for the spread over runs.
+      report[`concurrency${streams}`] = { ...result, runs };
     }
 
     const growth: Record<string, unknown> = {};
-    const growthRows: Record<string, { app: number; reference: number; unit: string }> = {};
-    const sizes = [0, 1000, 10000];
+    const growthRows: Record<string, Row> = {};
+    const sizes = [0, 1000, 5000, 10000];
     const BRANCHES = 1000;
-    const bySize = await onBoth(starters, async (t) => {
+    const bySize = await onAll(starters, async (t) => {
       const out = {} as Record<number | 'branched', Awaited<ReturnType<typeof historyGrowth>>>;
       for (const turns of sizes) out[turns] = await historyGrowth(t, turns);
       // The context walks the active path: edits and regenerations beside it must cost nothing.
@@ -382,55 +453,45 @@ async function main(): Promise<void> {
       return out;
     });
     for (const turns of sizes) {
-      growthRows[`POST first byte @${turns} turns`] = { unit: 'ms', app: bySize.app[turns].firstByteMs, reference: bySize.reference[turns].firstByteMs };
-      growthRows[`POST last byte @${turns} turns`] = { unit: 'ms', app: bySize.app[turns].lastByteMs, reference: bySize.reference[turns].lastByteMs };
-      growthRows[`GET /chat/ @${turns} turns`] = { unit: 'ms', app: bySize.app[turns].getHistoryMs, reference: bySize.reference[turns].getHistoryMs };
-      growth[turns] = { app: bySize.app[turns], reference: bySize.reference[turns] };
+      growthRows[`POST first byte @${turns} turns`] = row('ms', pick(bySize, (r) => r[turns].firstByteMs), 'lower');
+      growthRows[`POST last byte @${turns} turns`] = row('ms', pick(bySize, (r) => r[turns].lastByteMs), 'lower');
+      growthRows[`GET /chat/ @${turns} turns (${2 * turns} messages)`] = row('ms', pick(bySize, (r) => r[turns].getHistoryMs), 'lower');
+      growth[turns] = { app: bySize.app[turns], reference: bySize.reference[turns], aiSdk: bySize.aiSdk[turns] };
     }
-    growthRows['POST last byte @10000 ÷ @0'] = {
-      unit: '×',
-      app: bySize.app[10000].lastByteMs / bySize.app[0].lastByteMs,
-      reference: bySize.reference[10000].lastByteMs / bySize.reference[0].lastByteMs,
-    };
-    const branchedRow = `@10000 turns + ${BRANCHES} branches (app; the reference: 10000 turns)`;
-    growthRows[`POST last byte ${branchedRow}`] = { unit: 'ms', app: bySize.app.branched.lastByteMs, reference: bySize.reference.branched.lastByteMs };
-    growthRows[`GET /chat/ ${branchedRow}`] = { unit: 'ms', app: bySize.app.branched.getHistoryMs, reference: bySize.reference.branched.getHistoryMs };
-    growthRows[`POST last byte ${branchedRow} ÷ @0`] = {
-      unit: '×',
-      app: bySize.app.branched.lastByteMs / bySize.app[0].lastByteMs,
-      reference: bySize.reference.branched.lastByteMs / bySize.reference[0].lastByteMs,
-    };
+    growthRows['POST last byte @10000 ÷ @0'] = row('×', pick(bySize, (r) => r[10000].lastByteMs / r[0].lastByteMs), 'lower');
+    const branchedRow = `@10000 turns + ${BRANCHES} branches (app; the relays: 10000 turns)`;
+    growthRows[`POST last byte ${branchedRow}`] = row('ms', pick(bySize, (r) => r.branched.lastByteMs), 'lower');
+    growthRows[`GET /chat/ ${branchedRow}`] = row('ms', pick(bySize, (r) => r.branched.getHistoryMs), 'lower');
+    growthRows[`POST last byte ${branchedRow} ÷ @0`] = row('×', pick(bySize, (r) => r.branched.lastByteMs / r[0].lastByteMs), 'lower');
     growth[`10000+${BRANCHES}branches`] = bySize.app.branched;
     table('4. History growth: 20-token answer (no upstream delay) and GET /chat/, by stored turns', growthRows);
     report.historyGrowth = growth;
 
-    const wire = await onBoth(starters, wireCost);
+    const wire = await onAll(starters, wireCost);
     table(`5. Wire cost: bytes received ÷ answer bytes (${wire.app.answerBytes}-byte answer, 2,000 tokens at 1 ms)`, {
-      'seed format': { unit: '×', app: wire.app.seedRatio, reference: wire.reference.seedRatio },
-      'delta format (app only)': { unit: '×', app: wire.app.deltaRatio, reference: NaN },
-      'delta format, gzip (Accept-Encoding: gzip, as browsers send)': { unit: '×', app: wire.app.deltaGzipRatio, reference: NaN },
+      'seed format': row('×', pick(wire, (r) => r.seedRatio), 'lower'),
+      'delta format (app only)': row('×', pick(wire, (r) => r.deltaRatio)),
+      'delta format, gzip (Accept-Encoding: gzip, as browsers send)': row('×', pick(wire, (r) => r.deltaGzipRatio)),
     });
     report.wireCost = wire;
 
-    const aborts = await onBoth(starters, (t) => abort(t, upstream));
+    const aborts = await onAll(starters, (t) => abort(t, upstream));
     table('6. Abort: 20 clients leave after the first model line', {
-      'upstream closed within 1 s': { unit: 'of 20', app: aborts.app.closedWithinOneSecond, reference: aborts.reference.closedWithinOneSecond },
-      'slowest close': { unit: 'ms', app: aborts.app.worstMs, reference: aborts.reference.worstMs },
+      'upstream closed within 1 s': row('of 20', pick(aborts, (r) => r.closedWithinOneSecond), 'higher'),
+      'slowest close': row('ms', pick(aborts, (r) => r.worstMs), 'lower'),
     });
     report.abort = aborts;
 
-    const starts = { app: [] as Awaited<ReturnType<typeof startup>>[], reference: [] as Awaited<ReturnType<typeof startup>>[] };
-    for (let i = 0; i < 3; i++) {
-      starts.reference.push(await startup(starters.reference));
-      starts.app.push(await startup(starters.app));
-    }
-    const startupResult = {
-      app: { firstAnswerMs: median(starts.app.map((s) => s.firstAnswerMs)), idleRssMb: median(starts.app.map((s) => s.idleRssMb)) },
-      reference: { firstAnswerMs: median(starts.reference.map((s) => s.firstAnswerMs)), idleRssMb: median(starts.reference.map((s) => s.idleRssMb)) },
-    };
+    const starts: PerTarget<Awaited<ReturnType<typeof startup>>[]> = { app: [], reference: [], aiSdk: [] };
+    for (let i = 0; i < 3; i++) for (const name of TARGETS) starts[name].push(await startup(starters[name]));
+    const startupOf = (name: TargetName) => ({
+      firstAnswerMs: median(starts[name].map((s) => s.firstAnswerMs)),
+      idleRssMb: median(starts[name].map((s) => s.idleRssMb)),
+    });
+    const startupResult = { app: startupOf('app'), reference: startupOf('reference'), aiSdk: startupOf('aiSdk') };
     table('7. Start-up (median of 3)', {
-      'process start → first answered request': { unit: 'ms', app: startupResult.app.firstAnswerMs, reference: startupResult.reference.firstAnswerMs },
-      'idle RSS': { unit: 'MB', app: startupResult.app.idleRssMb, reference: startupResult.reference.idleRssMb },
+      'process start → first answered request': row('ms', pick(startupResult, (r) => r.firstAnswerMs), 'lower'),
+      'idle RSS': row('MB', pick(startupResult, (r) => r.idleRssMb), 'lower'),
     });
     report.startup = startupResult;
 
