@@ -1,9 +1,9 @@
 import type { LoggerService, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { accessMiddleware } from './access/access.middleware.js';
+import { serveApiDocsOnDemand } from './api-docs/api-docs.js';
 import { RateLimits } from './access/rate-limits.js';
 import { AppModule } from './app.module.js';
 import { MAX_FORM_FIELDS, verifyJsonBody } from './common/body-limits.js';
@@ -37,27 +37,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Nest keeps `verify` out of the options type for its own rawBody option, which this app does not use.
   app.useBodyParser('json', { limit: config.maxBodyBytes, verify: verifyJsonBody } as NestExpressBodyParserOptionsFor<'json'>);
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: MAX_FORM_FIELDS });
-  setUpApiDocs(app);
+  serveApiDocsOnDemand(app);
   app.enableShutdownHooks();
   return app;
-}
-
-/**
- * The OpenAPI document at /api/docs-json and its UI at /api/docs, served from local assets.
- * Built on the first request for it, not at boot: scanning every route cost ~350 ms of start-up.
- */
-function setUpApiDocs(app: NestExpressApplication): void {
-  const document = () => SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Nest Chat App')
-      .setDescription(
-        'Streaming LLM chat backend. The seed routes (/chat/) keep the pydantic-ai chat app contract; ' +
-          '/api/conversations is the REST API; /api/chat speaks the Vercel AI SDK UI message stream. ' +
-          'Errors are JSON: {statusCode, error, message}.',
-      )
-      .setVersion('1.0')
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', customSiteTitle: 'Nest Chat App API' });
 }

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiTooManyRequestsResponse } from '../api-docs/openapi-decorators.js';
 import { StartsAnswer } from './answer-quota.guard.js';
 
 /**

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { RetryLaterException } from '../common/http-error.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
@@ -61,7 +62,7 @@ describeWithRedis()('StreamSlots in Redis', () => {
   let key: string;
 
   const instance = async (max = 1) => {
-    const redis = new RedisService(config(max, server.url));
+    const redis = new RedisService(config(max, server.url), Redis);
     const slots = new StreamSlots(config(max, server.url), redis, timing);
     instances.push({ redis, slots });
     await eventually(() => redis.ready, 'connected to Redis');

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '../api-docs/openapi-decorators.js';
 import type { Response } from 'express';
 import { defer, switchMap } from 'rxjs';
 import { type Caller, CurrentCaller, OwnerId } from '../access/caller.js';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Inject, Post, Res, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '../api-docs/openapi-decorators.js';
 import type { Response } from 'express';
 import { type Caller, CurrentCaller, OwnerId } from '../access/caller.js';
 import { AnswerRoute } from '../access/answer-route.decorator.js';

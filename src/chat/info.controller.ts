@@ -1,5 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../api-docs/openapi-decorators.js';
 import { AgentService } from '../agent/agent.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InfoSchema } from '../contract/api-schemas.js';

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../api-docs/openapi-decorators.js';
 import { ModelCatalog } from '../agent/model-catalog.service.js';
 import { ModelsSchema } from '../contract/api-schemas.js';
 import type { ModelsJson } from '../contract/api-shapes.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../api-docs/openapi-decorators.js';
 import type { ConversationJson, ConversationPageJson, DeltaEvent, ErrorJson, InfoJson, MessageJson, MessagePageJson, MessagePartJson, ModelsJson, SeedLine, UsageJson } from './api-shapes.js';
 
 // The shapes of api-shapes.ts for the OpenAPI document: each implements its type, so they cannot drift apart.

@@ -22,7 +22,7 @@ import {
   ApiOperation,
   ApiProduces,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../api-docs/openapi-decorators.js';
 import type { Response } from 'express';
 import { type Caller, CurrentCaller, OwnerId } from '../access/caller.js';
 import { AnswerRoute } from '../access/answer-route.decorator.js';

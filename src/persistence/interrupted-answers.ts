@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import pg from 'pg';
+import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { instanceId } from './instance-id.js';
@@ -76,7 +76,9 @@ export class InterruptedAnswers implements OnApplicationBootstrap, OnApplication
   }
 
   private async takeLease(url: string): Promise<void> {
-    const client = new pg.Client({ connectionString: url, application_name: `chat instance ${instanceId}` });
+    // Loaded here, not at the top: a SQLite deployment never loads the PostgreSQL driver.
+    const { Client } = (await import('pg')).default;
+    const client = new Client({ connectionString: url, application_name: `chat instance ${instanceId}` });
     client.on('error', (error) => {
       this.logger.error(`Lost the instance lease connection (${error.message}); taking a new one at the next sweep`);
       if (this.lease === client) this.lease = undefined;

@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+
+/** ioredis's client class, loaded by RedisModule only when REDIS_URL is set; undefined otherwise. */
+export const REDIS_CLIENT_CLASS = Symbol('REDIS_CLIENT_CLASS');
 
 /** Commands fail at once while Redis is away (no queue to replay later), and the client reconnects by itself. */
 const OPTIONS: RedisOptions = {
@@ -22,7 +25,10 @@ export class RedisService implements OnApplicationShutdown {
   private subscriberConnection: Redis | undefined;
   private lastError = '';
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(REDIS_CLIENT_CLASS) private readonly Client?: typeof Redis,
+  ) {
     if (!config.redisUrl) return;
     this.commands = this.connect(config.redisUrl, 'commands');
   }
@@ -68,7 +74,8 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   private connect(target: string | RedisOptions, role: string): Redis {
-    const connection = typeof target === 'string' ? new Redis(target, OPTIONS) : new Redis({ ...target, ...OPTIONS });
+    const Client = this.Client!; // set whenever REDIS_URL is
+    const connection = typeof target === 'string' ? new Client(target, OPTIONS) : new Client({ ...target, ...OPTIONS });
     // An unhandled 'error' would end the process; Redis going away is logged once per cause instead.
     connection.on('error', (error: Error) => {
       const message = `${error.name}: ${error.message}`;

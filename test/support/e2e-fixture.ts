@@ -43,7 +43,7 @@ export interface E2eFixture {
    */
   startAnother(env: Env, options?: StartOptions): Promise<RunningApp>;
   /** dist/main.js in its own process, on the base env plus `env`; stopped at teardown. */
-  startBuilt(env?: Env): Promise<AppProcess>;
+  startBuilt(env?: Env, nodeArgs?: readonly string[]): Promise<AppProcess>;
   /** Another empty database of this run's kind, dropped at teardown. */
   database(name: string): Promise<TestDatabase>;
 }
@@ -174,9 +174,9 @@ export function useE2eFixture(options: E2eFixtureOptions = {}): E2eFixture {
     start,
     stop,
     startAnother: async (env, startOptions = {}) => tracked(await startApp(env, startOptions)),
-    startBuilt: async (env = {}) => {
+    startBuilt: async (env = {}, nodeArgs = []) => {
       const { apps } = resources();
-      const app = await startBuiltApp({ ...baseEnv(), ...env });
+      const app = await startBuiltApp({ ...baseEnv(), ...env }, nodeArgs);
       const handle = { close: () => app.stop() };
       apps.add(handle);
       return app;

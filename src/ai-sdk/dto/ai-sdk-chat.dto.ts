@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../api-docs/openapi-decorators.js';
 import { Type } from 'class-transformer';
 import {
   IsArray,

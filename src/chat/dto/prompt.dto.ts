@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../api-docs/openapi-decorators.js';
 import { IsDefined, IsString, Matches } from 'class-validator';
 
 /** A prompt, as the seed's form (multipart, urlencoded) or JSON sends it. */
