@@ -6,14 +6,14 @@ import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SeedLineSchema } from '../contract/api-schemas.js';
-import type { MessageEntity } from '../persistence/message.entity.js';
+import type { SeedRow } from '../persistence/message.repository.js';
 import { ChatService } from './chat.service.js';
 import { defaultConversationId } from './conversation-ids.js';
 import { PromptDto } from './dto/prompt.dto.js';
 import { sendAnswer, writeChunks } from '../streaming/stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { PromptFormInterceptor } from './prompt-form.interceptor.js';
-import { SEED_HEADERS, SeedFormat, seedLine } from './seed-format.js';
+import { SEED_HEADERS, SeedFormat, seedLines } from './seed-format.js';
 import { SameOriginGuard } from '../access/same-origin.guard.js';
 
 /** The seed contract: the original example's page works against these two routes unchanged. */
@@ -31,7 +31,7 @@ export class ChatController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
   async history(@OwnerId() ownerId: string, @Res() res: Response): Promise<void> {
-    await writeChunks(res, SEED_HEADERS, seedLines(this.chat.history(ownerId, defaultConversationId(ownerId))));
+    await writeChunks(res, SEED_HEADERS, encoded(this.chat.history(ownerId, defaultConversationId(ownerId))));
   }
 
   @Post()
@@ -54,6 +54,6 @@ export class ChatController {
   }
 }
 
-async function* seedLines(pages: AsyncIterable<MessageEntity[]>): AsyncGenerator<string> {
-  for await (const page of pages) yield page.map(seedLine).join('');
+async function* encoded(pages: AsyncIterable<SeedRow[]>): AsyncGenerator<string> {
+  for await (const page of pages) yield seedLines(page);
 }

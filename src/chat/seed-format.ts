@@ -1,6 +1,6 @@
 import type { SeedLine } from '../contract/api-shapes.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
-import type { MessageEntity } from '../persistence/message.entity.js';
+import type { SeedRow } from '../persistence/message.repository.js';
 import { type AnswerStreamFormat, NO_BUFFERING, ndjsonLine, type WireChunk } from '../streaming/answer-stream-format.js';
 import type { AnswerEvent } from './answer-run.js';
 
@@ -40,7 +40,14 @@ function seedLineOf(role: SeedLine['role'], timestamp: string, content: string):
   return { role, timestamp, content };
 }
 
-/** A stored message as a line of the seed format. */
-export function seedLine(message: MessageEntity): string {
-  return ndjsonLine(seedLineOf(message.role, message.timestamp, message.content));
+/**
+ * Stored messages as lines of the seed format, in one string: each line written out field by
+ * field (the same bytes as JSON.stringify of a SeedLine), with no object made per row.
+ */
+export function seedLines(rows: readonly Pick<SeedRow, 'role' | 'timestamp' | 'content'>[]): string {
+  let lines = '';
+  for (const { role, timestamp, content } of rows) {
+    lines += `{"role":${JSON.stringify(role)},"timestamp":${JSON.stringify(timestamp)},"content":${JSON.stringify(content)}}\n`;
+  }
+  return lines;
 }

@@ -77,6 +77,31 @@ describe('MessageRepository on a real SQLite file', () => {
     expect(listed.map((m) => m.id)).toEqual([...listed.map((m) => m.id)].sort((a, b) => a - b));
   });
 
+  it('reads the seed history as plain rows along the active path: ids from one walk, then messages with text only, oldest first', async () => {
+    const now = nextTimestamp();
+    await dataSource.query(`INSERT INTO conversations (id, owner_id, title, created_at, updated_at) VALUES ('c1', 'local', NULL, ?, ?)`, [now, now]);
+    const [q1, a1] = await repository.append('c1', [user('q1'), model('a1')]);
+    await repository.append('c2', [user('other conversation')]);
+    const [q2, empty, a2] = await repository.append('c1', [user('q2'), model('', 'error'), model('a2')]);
+    // A branch beside the path (an edit of q2, following a1) that is then switched away from.
+    const [edited] = await repository.append('c1', [user('q2 edited')], { parentId: a1.id });
+    expect(await repository.activate('c1', a2.id)).toBe(a2.id);
+
+    const ids = await repository.activePathIds('c1');
+    expect(ids).toEqual([q1.id, a1.id, q2.id, empty.id, a2.id]);
+    expect(ids).not.toContain(edited.id);
+
+    const first = await repository.seedRows(ids.slice(0, 2));
+    expect(first).toEqual([
+      { id: q1.id, role: 'user', timestamp: q1.timestamp, content: 'q1' },
+      { id: a1.id, role: 'model', timestamp: a1.timestamp, content: 'a1' },
+    ]);
+    expect(first[0].constructor.name).toBe('Object'); // no entity per row
+    const rest = await repository.seedRows(ids.slice(2));
+    expect(rest.map((row) => row.content)).toEqual(['q2', 'a2']); // the empty failed answer is left out
+    expect(await repository.seedRows([])).toEqual([]);
+  });
+
   it('keeps timestamps exactly as given', async () => {
     const message = user('q');
     await repository.append('c1', [message]);

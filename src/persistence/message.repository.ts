@@ -65,6 +65,14 @@ export interface TreeNode {
   readonly status: MessageStatus;
 }
 
+/** A message as the seed's history shows it; `id` orders the rows and pages on. */
+export interface SeedRow {
+  readonly id: number;
+  readonly role: MessageRole;
+  readonly timestamp: string;
+  readonly content: string;
+}
+
 export interface AppendOptions {
   /** The title an untitled conversation gets. */
   readonly titleIfUntitled?: string;
@@ -226,11 +234,25 @@ export class MessageRepository {
     return { items, nextBefore: walked.length > limit ? items[0].id : null };
   }
 
-  /** The conversation's active path, oldest first, read in pages so memory stays flat (the ids first: 4 bytes a message). */
-  async *iterateActivePath(conversationId: string, pageSize = 500): AsyncGenerator<MessageEntity[]> {
+  /** The ids of the conversation's active path, oldest first: one walk, 4 bytes a message, to page through. */
+  async activePathIds(conversationId: string): Promise<number[]> {
     const leaf = await this.activeLeaf(conversationId);
-    if (leaf === null) return;
-    const ids = (await this.sql.execute<{ id: number }>(WALK_IDS, [leaf, conversationId, MAX_DEPTH])).map((row) => row.id).reverse();
+    if (leaf === null) return [];
+    return (await this.sql.execute<{ id: number }>(WALK_IDS, [leaf, conversationId, MAX_DEPTH])).map((row) => row.id).reverse();
+  }
+
+  /**
+   * The messages with text among `ids` (a page of activePathIds), oldest first: the seed's
+   * history as plain rows from a prepared statement, no entity per row.
+   */
+  seedRows(ids: readonly number[]): Promise<SeedRow[]> | SeedRow[] {
+    if (ids.length === 0) return [];
+    return this.sql.execute<SeedRow>(`SELECT id, role, timestamp, content FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) AND content <> '' ORDER BY id`, ids);
+  }
+
+  /** The conversation's active path, oldest first, read in pages so memory stays flat. */
+  async *iterateActivePath(conversationId: string, pageSize = 500): AsyncGenerator<MessageEntity[]> {
+    const ids = await this.activePathIds(conversationId);
     for (let start = 0; start < ids.length; start += pageSize) {
       yield await this.messages.find({ where: { id: In(ids.slice(start, start + pageSize)) }, order: { id: 'ASC' } });
     }
