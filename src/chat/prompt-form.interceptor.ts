@@ -42,13 +42,18 @@ export class PromptFormInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<Request>();
     // A declared length over the limit is refused before a byte is read.
     if (Number(req.headers['content-length']) > this.config.maxBodyBytes) throw this.tooLarge();
+    // JSON and urlencoded bodies were parsed before this (multer would only look and pass them on).
+    if (!req.is('multipart/form-data')) {
+      this.checkFields(req.body);
+      return next.handle();
+    }
     let handled: Observable<unknown>;
     try {
       handled = await this.multipart.intercept(context, next);
     } catch (error) {
       throw this.describe(error);
     }
-    // JSON and urlencoded bodies were parsed before this; all three are held to the same fields.
+    // All three encodings are held to the same fields.
     this.checkFields(req.body);
     return handled;
   }

@@ -72,6 +72,17 @@ export class StreamWriter {
     else this.queue.push({ data, replaceKey });
   }
 
+  /**
+   * Sends what was written now instead of at the end of this tick. Node's HTTP response corks its
+   * socket on a write until the next tick, and a tick here can go on long after the write: the
+   * start line is written in the middle of an answer's set-up (its context is read and the model's
+   * request built in the same chain of promises), all of which the client's first byte waited for.
+   */
+  flush(): void {
+    const socket = this.res.socket;
+    if (!this.gzip && !this.waiting && socket && socket.writableCorked > 0) socket.uncork();
+  }
+
   end(): void {
     clearInterval(this.keepAliveTimer);
     this.ended = true;
@@ -115,6 +126,7 @@ export function sendAnswer(events: Observable<AnswerEvent>, format: AnswerStream
       if (event.type === 'start') answerStarted(res); // the model is called next: the answer counts
       const out = open();
       for (const chunk of format.encode(event)) out.write(chunk.data, chunk.replaceKey);
+      if (event.type === 'start') out.flush(); // the first byte: the prompt is stored
     },
     complete: () => {
       const out = open();
