@@ -23,7 +23,7 @@ export class AnswerQuotaGuard implements CanActivate {
 
   // Synchronous for every route that starts no answer: most requests need no promise here.
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (!startsAnswer(context)) return true;
+    if (!this.quota.enabled || !startsAnswer(context)) return true;
     const http = context.switchToHttp();
     return this.quota.reserve(callerOf(http.getRequest<Request>()).clientKey, http.getResponse<Response>()).then(() => true);
   }

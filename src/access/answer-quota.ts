@@ -19,6 +19,11 @@ const reservations = new WeakMap<Response, () => void>();
 export class AnswerQuota {
   constructor(private readonly limits: RateLimits) {}
 
+  /** Whether RATE_LIMIT_ANSWERS_PER_MINUTE is on (not 0). */
+  get enabled(): boolean {
+    return this.limits.answers !== undefined;
+  }
+
   /** Reserves one of the client's answers for this response; past the limit, a 429 with Retry-After. */
   async reserve(clientKey: string, res: Response): Promise<void> {
     const answers = this.limits.answers;

@@ -38,7 +38,8 @@ export class PromptFormInterceptor implements NestInterceptor {
     this.multipart = new Multipart();
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  // Synchronous unless the body is multipart: a promise here would cost every JSON and form request a turn.
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
     const req = context.switchToHttp().getRequest<Request>();
     // A declared length over the limit is refused before a byte is read.
     if (Number(req.headers['content-length']) > this.config.maxBodyBytes) throw this.tooLarge();
@@ -47,6 +48,10 @@ export class PromptFormInterceptor implements NestInterceptor {
       this.checkFields(req.body);
       return next.handle();
     }
+    return this.parseMultipart(context, next, req);
+  }
+
+  private async parseMultipart(context: ExecutionContext, next: CallHandler, req: Request): Promise<Observable<unknown>> {
     let handled: Observable<unknown>;
     try {
       handled = await this.multipart.intercept(context, next);
