@@ -1,6 +1,6 @@
 // `npm run bench:heap`: what each stream holds. The built app under STREAMS (1,000) concurrent
 // answers as in bench scenario 3 (all into the default conversation, so each reads the others'
-// prompts as context), but slow enough (a token every 200 ms) that all of them are running at
+// prompts as context), but slow enough (300 tokens, one every 200 ms) that all of them are running at
 // once: a heap snapshot once warmed up and idle, another once every stream has its first model
 // line, and what the second has more of than the first, per stream, by object kind (strings by
 // how they begin).
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       const streams = Array.from({ length: STREAMS }, (_, i) =>
         streamRequest(`${app.url}/chat/`, {
           method: 'POST',
-          body: new URLSearchParams({ prompt: `heap ${i} tokens=100 delay=200` }).toString(),
+          body: new URLSearchParams({ prompt: `heap ${i} tokens=300 delay=200` }).toString(),
           onFirstModelLine: () => {
             if (++started === STREAMS) allStarted();
           },
