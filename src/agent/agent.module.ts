@@ -8,26 +8,32 @@ import { observedChatModel } from '../telemetry/traced-chat-model.js';
 import { ModelCatalog } from './model-catalog.service.js';
 import { MODEL_LIST, type ModelList } from './model-list.js';
 
+const OPENAI_DRIVER = Symbol('OPENAI_DRIVER');
+type OpenAiDriver = typeof import('./drivers/openai/index.js');
+
 @Module({
   imports: [ToolsModule],
   providers: [
     {
-      provide: CHAT_MODEL,
+      // The openai driver (and the SDK under it) is loaded only when it is the one configured, and
+      // through one import: jest's ESM loader fails on two dynamic imports of one graph at once.
+      provide: OPENAI_DRIVER,
       inject: [APP_CONFIG],
-      // The openai driver (and the SDK under it) is loaded only when it is the one configured;
+      useFactory: async ({ model }: AppConfig): Promise<OpenAiDriver | null> => (model.kind === 'offline' ? null : import('./drivers/openai/index.js')),
+    },
+    {
+      provide: CHAT_MODEL,
+      inject: [APP_CONFIG, OPENAI_DRIVER],
       // observedChatModel: the model, traced and measured when OpenTelemetry runs.
-      useFactory: async ({ model }: AppConfig): Promise<ChatModel> =>
-        observedChatModel(
-          model.kind === 'offline' ? new OfflineChatModel() : new (await import('./drivers/openai/openai-chat-model.js')).OpenAiChatModel(model),
-          model,
-        ),
+      useFactory: ({ model }: AppConfig, openai: OpenAiDriver | null): ChatModel =>
+        observedChatModel(model.kind === 'offline' || !openai ? new OfflineChatModel() : new openai.OpenAiChatModel(model), model),
     },
     {
       provide: MODEL_LIST,
-      inject: [APP_CONFIG],
+      inject: [APP_CONFIG, OPENAI_DRIVER],
       // The offline model serves itself alone: there is no server to ask.
-      useFactory: async ({ model }: AppConfig): Promise<ModelList | null> =>
-        model.kind === 'offline' ? null : new (await import('./drivers/openai/openai-model-list.js')).OpenAiModelList(model),
+      useFactory: ({ model }: AppConfig, openai: OpenAiDriver | null): ModelList | null =>
+        model.kind === 'offline' || !openai ? null : new openai.OpenAiModelList(model),
     },
     AgentService,
     ModelCatalog,
