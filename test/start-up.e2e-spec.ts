@@ -12,7 +12,7 @@ describe('dist/main.js loads only what it uses', () => {
   ] as const)('with %s', (_, upstream) => {
     const e2e = useE2eFixture({ upstream: upstream ? {} : false, autoStart: false });
 
-    it('loads no Swagger, no Redis client and only its own database driver until used; the docs load on their first request', async () => {
+    it('loads no Swagger, no Redis client, no MCP client, no OpenTelemetry SDK and only its own database driver until used; the docs load on their first request', async () => {
       const file = join(e2e.dir.path, 'loaded-packages.txt');
       const running = await e2e.startBuilt({ LOADED_PACKAGES_FILE: file }, ['--import', LOADER]);
       const loaded = () => readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -23,6 +23,9 @@ describe('dist/main.js loads only what it uses', () => {
       expect(atStart).not.toContain('@nestjs/swagger');
       expect(atStart).not.toContain('swagger-ui-dist');
       expect(atStart).not.toContain('ioredis'); // no REDIS_URL
+      expect(atStart).not.toContain('@modelcontextprotocol/sdk'); // no MCP_CONFIG
+      // No OTEL_* exporter: only the no-op API, none of the SDK.
+      expect(atStart.filter((name) => name.startsWith('@opentelemetry/'))).toEqual(['@opentelemetry/api']);
       expect(atStart.includes('openai')).toBe(upstream);
       expect(atStart.includes('pg')).toBe(e2e.db.kind === 'postgres');
       expect(atStart.includes('better-sqlite3')).toBe(e2e.db.kind === 'sqlite');
