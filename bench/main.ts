@@ -50,12 +50,16 @@ interface Target {
 
 type Starter = () => Promise<Target>;
 
-/** What every app process gets, whatever its database: the bench's model and settings. */
-const appEnv = (upstream: string) => ({ CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0', OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench', AGENT_TOOLS: 'current_time' });
+/**
+ * What every app process gets, whatever its database: the bench's model and settings. No tools,
+ * as the relays have none (a tool in every request would be work they are spared); scenario 9
+ * switches one on.
+ */
+const appEnv = (upstream: string) => ({ CHAT_DEBOUNCE_MS: '10', UPSTREAM_RETRIES: '0', OPENAI_BASE_URL: upstream, OPENAI_MODEL: 'bench' });
 
-async function startApp(upstream: string, work: string): Promise<Target> {
+async function startApp(upstream: string, work: string, env: Record<string, string> = {}): Promise<Target> {
   const databasePath = join(work, `app-${Date.now()}.sqlite`);
-  const app = await startBuiltApp({ ...appEnv(upstream), DATABASE_URL: databasePath });
+  const app = await startBuiltApp({ ...appEnv(upstream), DATABASE_URL: databasePath, ...env });
   return {
     name: 'app',
     url: app.url,
@@ -496,7 +500,7 @@ async function main(): Promise<void> {
     report.startup = startupResult;
 
     report.resume = await resume(starters.app, upstream);
-    report.toolStep = await toolStep(starters.app, upstream);
+    report.toolStep = await toolStep(() => startApp(upstream, work, { AGENT_TOOLS: 'current_time' }), upstream);
     report.observability = await measureObservability(upstream, work); // 10. (bench/observability.ts)
   } finally {
     await stopChild(upstreamProcess);
