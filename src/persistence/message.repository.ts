@@ -92,9 +92,6 @@ export interface MessagePage {
   readonly nextBefore: number | null;
 }
 
-/** No path is deeper than this: a bound on every walk, which a tree (children after parents) never reaches. */
-const MAX_DEPTH = 2_147_483_647;
-
 /**
  * The path from message `?` (in conversation `?`) up towards the first prompt, at most `?`
  * messages, one primary-key lookup per step: the cost of a walk is its length, whatever the size
@@ -109,6 +106,9 @@ SELECT ${columns} FROM path ORDER BY id DESC`;
 
 const WALK_CONTEXT = walkUp('id, parent_id, role, content, parts, status');
 const WALK_IDS = walkUp('id, parent_id');
+
+/** Every parent link of conversation `?`, from the covering (conversation_id, parent_id, id) index alone. */
+const PARENT_LINKS = 'SELECT id, parent_id FROM messages WHERE conversation_id = ?';
 
 /** From message `?` down to the newest leaf under it, always taking the newest child: that leaf's id (null if the message is not in the conversation). */
 const NEWEST_LEAF_BELOW = `WITH RECURSIVE down(id) AS (
@@ -234,11 +234,23 @@ export class MessageRepository {
     return { items, nextBefore: walked.length > limit ? items[0].id : null };
   }
 
-  /** The ids of the conversation's active path, oldest first: one walk, 4 bytes a message, to page through. */
+  /**
+   * The ids of the conversation's active path, oldest first, to page through. The whole path is
+   * wanted, so the conversation's parent links are read in one scan of the covering
+   * (conversation_id, parent_id, id) index and walked here: a recursive query's primary-key
+   * lookup per step cost several times more on long paths. The cost grows with the
+   * conversation's size, branches included; only the context walk must not (it stays in SQL).
+   */
   async activePathIds(conversationId: string): Promise<number[]> {
     const leaf = await this.activeLeaf(conversationId);
     if (leaf === null) return [];
-    return (await this.sql.execute<{ id: number }>(WALK_IDS, [leaf, conversationId, MAX_DEPTH])).map((row) => row.id).reverse();
+    const links = await this.sql.execute<{ id: number; parent_id: number | null }>(PARENT_LINKS, [conversationId]);
+    const parentOf = new Map<number, number | null>();
+    for (const { id, parent_id } of links) parentOf.set(id, parent_id);
+    const ids: number[] = [];
+    // Bounded by the number of links, whatever the data says.
+    for (let id: number | null | undefined = leaf; id != null && parentOf.has(id) && ids.length < links.length; id = parentOf.get(id)) ids.push(id);
+    return ids.reverse();
   }
 
   /**
