@@ -31,6 +31,8 @@ export interface FakeReply {
   readonly hugeLine?: { readonly afterTokens: number; readonly bytes: number };
   /** Stream only a usage chunk (`choices: []`) and `[DONE]`: no text, no finish_reason, no choice. */
   readonly noChoices?: boolean;
+  /** Keep the response open this long after `data: [DONE]` before ending it. */
+  readonly holdOpenAfterDoneMs?: number;
   /** Leave out the chunk with `finish_reason` (many OpenAI-compatible servers do). */
   readonly noFinishReason?: boolean;
   /** Answer "re: <the last user message>" in a few tokens, so an answer can be matched to its prompt. */
@@ -97,6 +99,8 @@ export interface RecordedRequest {
     stream_options?: { include_usage?: boolean };
   };
   readonly headers: IncomingMessage['headers'];
+  /** The client's port: requests on one kept-alive connection share it. */
+  readonly remotePort: number | undefined;
   /** True once the client closed the connection before the fake finished answering. */
   aborted: boolean;
   /** Resolves when the connection for this request is over, whoever ended it. */
@@ -220,6 +224,7 @@ export class FakeOpenAi {
     const recorded: RecordedRequest = {
       body,
       headers: req.headers,
+      remotePort: req.socket.remotePort,
       aborted: false,
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
       times: { prompt: lastPrompt, aborted: false, receivedAt: epochMs(), afterTools: body.messages.at(-1)?.role === 'tool' },
@@ -320,6 +325,13 @@ export class FakeOpenAi {
           usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
         })}\n\n`,
       );
+    }
+    if (reply.holdOpenAfterDoneMs) {
+      res.write('data: [DONE]\n\n');
+      recorded.times.endAt = epochMs();
+      await sleep(reply.holdOpenAfterDoneMs);
+      if (!res.destroyed) res.end();
+      return;
     }
     res.end('data: [DONE]\n\n');
     recorded.times.endAt = epochMs();

@@ -73,6 +73,24 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     ]);
   });
 
+  it('leaves the response at [DONE] without closing the connection: the next call reuses it', async () => {
+    fake.enqueue({ tokens: ['one'] }, { tokens: ['two'] });
+    expect(await collect()).toEqual(['one']);
+    await fake.requests[0].closed;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await collect()).toEqual(['two']);
+    const [first, second] = fake.requests;
+    expect(first.aborted).toBe(false);
+    expect(second.remotePort).toBe(first.remotePort);
+  });
+
+  it('ends the answer at [DONE] when the server keeps the response open after it', async () => {
+    fake.enqueue({ tokens: ['still', ' open'], holdOpenAfterDoneMs: 3_000 });
+    expect(await collect()).toEqual(['still', ' open']);
+    const closed = await Promise.race([fake.requests[0].closed.then(() => true), Promise.resolve(false)]);
+    expect(closed).toBe(false); // the answer did not wait for the response's end
+  });
+
   it('asks for usage and yields it after the text', async () => {
     fake.enqueue({ tokens: ['a', 'b', 'c'] });
     const chunks: ModelChunk[] = [];

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { AgentError, RedactedCause, redact, secretsOf } from '../../agent-error.js';
@@ -88,17 +89,25 @@ export class OpenAiChatModel implements ChatModel {
         body.setEncoding('utf8');
         const events = new SseDecoder(MAX_EVENT_BYTES);
         let done = false;
-        reading: for await (const text of body as AsyncIterable<string>) {
-          for (const data of events.push(text)) {
-            if (data === '[DONE]') {
-              done = true;
-              break reading;
-            }
-            for (const modelChunk of chunksOf(parseChunk(data))) {
-              started ||= 'text' in modelChunk;
-              yield modelChunk;
+        try {
+          // Not destroyed when left at [DONE]: destroying it cost the answer's end 0.2-0.5 ms and the
+          // keep-alive socket with it (README, Performance).
+          reading: for await (const text of body.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
+            for (const data of events.push(text)) {
+              if (data === '[DONE]') {
+                done = true;
+                break reading;
+              }
+              for (const modelChunk of chunksOf(parseChunk(data))) {
+                started ||= 'text' in modelChunk;
+                yield modelChunk;
+              }
             }
           }
+        } finally {
+          // Left early (a failure, or the reader gone): nothing more is wanted from this response.
+          if (done) drainAfterDone(body);
+          else body.destroy();
         }
         if (!done) {
           for (const data of events.end()) {
@@ -158,6 +167,23 @@ export class OpenAiChatModel implements ChatModel {
 }
 
 /** `text/event-stream`, with or without parameters such as `; charset=utf-8`. */
+/** How long what follows [DONE] may take to arrive (normally only the response's end) before the socket is cut off. */
+const DRAIN_AFTER_DONE_MS = 5_000;
+
+/**
+ * Reads what follows [DONE] in the background, so that the socket goes back to the keep-alive
+ * pool once the response ends; an upstream that keeps the response open is cut off.
+ */
+function drainAfterDone(body: IncomingMessage): void {
+  if (body.destroyed) return;
+  const cutOff = setTimeout(() => body.destroy(), DRAIN_AFTER_DONE_MS);
+  cutOff.unref();
+  body.once('close', () => clearTimeout(cutOff));
+  // The answer is complete: a socket failing after it changes nothing (and must not go unhandled).
+  body.on('error', () => undefined);
+  body.resume();
+}
+
 function isEventStream(response: Response): boolean {
   return mediaTypeOf(response) === 'text/event-stream';
 }
