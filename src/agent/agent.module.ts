@@ -8,8 +8,12 @@ import { observedChatModel } from '../telemetry/traced-chat-model.js';
 import { ModelCatalog } from './model-catalog.service.js';
 import { MODEL_LIST, type ModelList } from './model-list.js';
 
+/** What the openai driver serves when it is the configured model. */
+interface OpenAiDriver {
+  readonly chatModel: ChatModel;
+  readonly modelList: ModelList;
+}
 const OPENAI_DRIVER = Symbol('OPENAI_DRIVER');
-type OpenAiDriver = typeof import('./drivers/openai/index.js');
 
 @Module({
   imports: [ToolsModule],
@@ -19,21 +23,23 @@ type OpenAiDriver = typeof import('./drivers/openai/index.js');
       // through one import: jest's ESM loader fails on two dynamic imports of one graph at once.
       provide: OPENAI_DRIVER,
       inject: [APP_CONFIG],
-      useFactory: async ({ model }: AppConfig): Promise<OpenAiDriver | null> => (model.kind === 'offline' ? null : import('./drivers/openai/index.js')),
+      useFactory: async ({ model }: AppConfig): Promise<OpenAiDriver | null> => {
+        if (model.kind === 'offline') return null;
+        const { OpenAiChatModel, OpenAiModelList } = await import('./drivers/openai/index.js');
+        return { chatModel: new OpenAiChatModel(model), modelList: new OpenAiModelList(model) };
+      },
     },
     {
       provide: CHAT_MODEL,
       inject: [APP_CONFIG, OPENAI_DRIVER],
       // observedChatModel: the model, traced and measured when OpenTelemetry runs.
-      useFactory: ({ model }: AppConfig, openai: OpenAiDriver | null): ChatModel =>
-        observedChatModel(model.kind === 'offline' || !openai ? new OfflineChatModel() : new openai.OpenAiChatModel(model), model),
+      useFactory: ({ model }: AppConfig, openai: OpenAiDriver | null): ChatModel => observedChatModel(openai?.chatModel ?? new OfflineChatModel(), model),
     },
     {
       provide: MODEL_LIST,
-      inject: [APP_CONFIG, OPENAI_DRIVER],
+      inject: [OPENAI_DRIVER],
       // The offline model serves itself alone: there is no server to ask.
-      useFactory: ({ model }: AppConfig, openai: OpenAiDriver | null): ModelList | null =>
-        model.kind === 'offline' || !openai ? null : new openai.OpenAiModelList(model),
+      useFactory: (openai: OpenAiDriver | null): ModelList | null => openai?.modelList ?? null,
     },
     AgentService,
     ModelCatalog,

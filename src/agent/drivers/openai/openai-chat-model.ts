@@ -166,7 +166,6 @@ export class OpenAiChatModel implements ChatModel {
   }
 }
 
-/** `text/event-stream`, with or without parameters such as `; charset=utf-8`. */
 /** How long what follows [DONE] may take to arrive (normally only the response's end) before the socket is cut off. */
 const DRAIN_AFTER_DONE_MS = 5_000;
 
@@ -184,6 +183,7 @@ function drainAfterDone(body: IncomingMessage): void {
   body.resume();
 }
 
+/** `text/event-stream`, with or without parameters such as `; charset=utf-8`. */
 function isEventStream(response: Response): boolean {
   return mediaTypeOf(response) === 'text/event-stream';
 }
