@@ -105,6 +105,7 @@ const walkUp = (columns: string) => `WITH RECURSIVE path(${columns}, depth) AS (
 SELECT ${columns} FROM path ORDER BY id DESC`;
 
 const WALK_CONTEXT = walkUp('id, parent_id, role, content, parts, status');
+type ContextTuple = readonly [id: number, parentId: number | null, role: MessageRole, content: string, parts: string | null, status: MessageStatus];
 const WALK_IDS = walkUp('id, parent_id');
 
 /** Every parent link of conversation `?`, from the covering (conversation_id, parent_id, id) index alone. */
@@ -203,13 +204,12 @@ export class MessageRepository {
    * the page's, whatever the size of the conversation or its number of branches.
    */
   async contextPath(conversationId: string, fromId: number, limit: number): Promise<ContextPage> {
-    // Only what the model sees: the rows stay plain objects, no entity per row.
-    const rows = await this.sql.execute<ContextMessage & { parent_id: number | null; status: MessageStatus }>(WALK_CONTEXT, [fromId, conversationId, Math.trunc(limit)]);
+    // Only what the model sees, from rows read as arrays: no entity, nor a driver-built object, per row.
+    const rows = await this.sql.tuples<ContextTuple>(WALK_CONTEXT, [fromId, conversationId, Math.trunc(limit)]);
+    const messages: ContextMessage[] = [];
+    for (const [id, , role, content, parts, status] of rows) if (status !== 'streaming') messages.push({ id, role, content, parts });
     const last = rows.at(-1);
-    return {
-      messages: rows.filter((row) => row.status !== 'streaming').map(({ id, role, content, parts }) => ({ id, role, content, parts })),
-      next: rows.length === Math.trunc(limit) && last ? last.parent_id : null,
-    };
+    return { messages, next: rows.length === Math.trunc(limit) && last ? last[1] : null };
   }
 
   /**
@@ -244,9 +244,9 @@ export class MessageRepository {
   async activePathIds(conversationId: string): Promise<number[]> {
     const leaf = await this.activeLeaf(conversationId);
     if (leaf === null) return [];
-    const links = await this.sql.execute<{ id: number; parent_id: number | null }>(PARENT_LINKS, [conversationId]);
+    const links = await this.sql.tuples<readonly [id: number, parentId: number | null]>(PARENT_LINKS, [conversationId]);
     const parentOf = new Map<number, number | null>();
-    for (const { id, parent_id } of links) parentOf.set(id, parent_id);
+    for (const [id, parentId] of links) parentOf.set(id, parentId);
     const ids: number[] = [];
     // Bounded by the number of links, whatever the data says.
     for (let id: number | null | undefined = leaf; id != null && parentOf.has(id) && ids.length < links.length; id = parentOf.get(id)) ids.push(id);
@@ -257,9 +257,13 @@ export class MessageRepository {
    * The messages with text among `ids` (a page of activePathIds), oldest first: the seed's
    * history as plain rows from a prepared statement, no entity per row.
    */
-  seedRows(ids: readonly number[]): Promise<SeedRow[]> | SeedRow[] {
+  async seedRows(ids: readonly number[]): Promise<SeedRow[]> {
     if (ids.length === 0) return [];
-    return this.sql.execute<SeedRow>(`SELECT id, role, timestamp, content FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) AND content <> '' ORDER BY id`, ids);
+    const rows = await this.sql.tuples<readonly [id: number, role: MessageRole, timestamp: string, content: string]>(
+      `SELECT id, role, timestamp, content FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) AND content <> '' ORDER BY id`,
+      ids,
+    );
+    return rows.map(([id, role, timestamp, content]) => ({ id, role, timestamp, content }));
   }
 
   /** The conversation's active path, oldest first, read in pages so memory stays flat. */

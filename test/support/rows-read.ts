@@ -3,16 +3,14 @@ import { HotPathSql } from '../../src/persistence/hot-path-sql.js';
 
 /**
  * Counts the message rows the app reads through its per-answer SQL from now on, by wrapping
- * HotPathSql.execute: how the tests see the database work a request does.
+ * HotPathSql.execute and HotPathSql.tuples: how the tests see the database work a request does.
  */
 export function countMessageRowsRead(app: INestApplication): { readonly count: number } {
   const sql = app.get(HotPathSql, { strict: false });
-  const execute = sql.execute.bind(sql);
   const counter = { count: 0 };
   // A SELECT, or a walk up the tree (WITH RECURSIVE … SELECT … FROM messages).
   const reads = (text: string) => /^\s*(?:SELECT|WITH)\b[\s\S]*\bFROM messages\b/i.test(text);
-  sql.execute = ((text, params, manager) => {
-    const result = execute(text, params, manager);
+  const counted = <R extends unknown[]>(text: string, result: Promise<R> | R): Promise<R> | R => {
     if (!reads(text)) return result;
     if (Array.isArray(result)) {
       counter.count += result.length;
@@ -22,6 +20,10 @@ export function countMessageRowsRead(app: INestApplication): { readonly count: n
       counter.count += rows.length;
       return rows;
     });
-  }) as HotPathSql['execute'];
+  };
+  const execute = sql.execute.bind(sql);
+  const tuples = sql.tuples.bind(sql);
+  sql.execute = ((text, params, manager) => counted(text, execute(text, params, manager))) as HotPathSql['execute'];
+  sql.tuples = ((text, params) => counted(text, tuples(text, params))) as HotPathSql['tuples'];
   return counter;
 }
