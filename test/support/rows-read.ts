@@ -23,7 +23,7 @@ export function countMessageRowsRead(app: INestApplication): { readonly count: n
   };
   const execute = sql.execute.bind(sql);
   const tuples = sql.tuples.bind(sql);
-  sql.execute = ((text, params, manager) => counted(text, execute(text, params, manager))) as HotPathSql['execute'];
-  sql.tuples = ((text, params) => counted(text, tuples(text, params))) as HotPathSql['tuples'];
+  sql.execute = ((text, params, manager) => counted(text, execute(text, params, manager)));
+  sql.tuples = ((text, params) => counted(text, tuples(text, params)));
   return counter;
 }
