@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { RateLimits } from './access/rate-limits.js';
 import { AgentService } from './agent/agent.service.js';
 import { createApp } from './app.factory.js';
+import { releaseYoungGeneration } from './common/start-up-heap.js';
 import { ConfigError, describeModel, isLoopbackHost, loadConfig } from './config/app-config.js';
 import { createAppLogger } from './logging/app-logger.js';
 import { startedTelemetry } from './telemetry/telemetry-config.js';
@@ -11,6 +12,7 @@ async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config, { logger: createAppLogger(config.log) });
   await app.listen(config.port, config.host);
+  releaseYoungGeneration();
 
   const logger = new Logger('Bootstrap');
   const agent = app.get(AgentService);
