@@ -6,14 +6,13 @@ import { AnswerRoute } from '../access/answer-route.decorator.js';
 import { lenientValidation } from '../common/request-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SeedLineSchema } from '../contract/api-schemas.js';
-import type { SeedRow } from '../persistence/message.repository.js';
 import { ChatService } from './chat.service.js';
 import { defaultConversationId } from './conversation-ids.js';
 import { PromptDto } from './dto/prompt.dto.js';
 import { sendAnswer, writeChunks } from '../streaming/stream-response.js';
 import { assertPromptFits } from './prompt-limit.js';
 import { PromptFormInterceptor } from './prompt-form.interceptor.js';
-import { SEED_HEADERS, SeedFormat, seedLines } from './seed-format.js';
+import { SEED_HEADERS, SeedFormat } from './seed-format.js';
 import { SameOriginGuard } from '../access/same-origin.guard.js';
 
 /** The seed contract: the original example's page works against these two routes unchanged. */
@@ -31,7 +30,7 @@ export class ChatController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ type: SeedLineSchema, description: 'One JSON object per line' })
   async history(@OwnerId() ownerId: string, @Res() res: Response): Promise<void> {
-    await writeChunks(res, SEED_HEADERS, encoded(this.chat.history(ownerId, defaultConversationId(ownerId))));
+    await writeChunks(res, SEED_HEADERS, this.chat.history(ownerId, defaultConversationId(ownerId)));
   }
 
   @Post()
@@ -52,8 +51,4 @@ export class ChatController {
     const events = this.chat.startAnswer(caller, defaultConversationId(caller.ownerId), { prompt: body.prompt }, { createConversation: true }).events();
     sendAnswer(events, new SeedFormat(), res, this.config.keepAliveMs);
   }
-}
-
-async function* encoded(pages: AsyncIterable<SeedRow[]>): AsyncGenerator<string> {
-  for await (const page of pages) yield seedLines(page);
 }

@@ -18,7 +18,7 @@ import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationRepository, type ConversationSettings } from '../persistence/conversation.repository.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
-import { MessageRepository, type NewMessage, type SeedRow } from '../persistence/message.repository.js';
+import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { hasToolParts } from '../agent/answer-parts.js';
 import { boundedContext, contextTurns } from './answer-context.js';
 import { AnswerRelay, RelayUnavailableError } from './answer-relay.js';
@@ -263,17 +263,17 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The owner's conversation's active path, oldest first, a page of rows at a time: the messages
-   * with text (what the seed's page shows). The path's ids come from one walk; each page is then
-   * one query (on SQLite, one synchronous step of a prepared statement), so a long history
-   * streams without an entity per row and without holding the connection between pages.
+   * The owner's conversation's active path, oldest first, as the seed format's lines, a page of
+   * messages at a time. The path's ids come from one walk; each page is then one query (on
+   * SQLite, one synchronous step of a prepared statement that writes the lines itself), so a long
+   * history streams without an object per row and without holding the connection between pages.
    */
-  async *history(ownerId: string, conversationId: string, pageSize = 1000): AsyncGenerator<SeedRow[]> {
+  async *history(ownerId: string, conversationId: string, pageSize = 1000): AsyncGenerator<string> {
     if (!(await this.conversations.owns(conversationId, ownerId))) return;
     const ids = await this.messages.activePathIds(conversationId);
     for (let start = 0; start < ids.length; start += pageSize) {
-      const page = await this.messages.seedRows(ids.slice(start, start + pageSize));
-      if (page.length > 0) yield page;
+      const lines = await this.messages.seedLines(ids.slice(start, start + pageSize));
+      if (lines.length > 0) yield lines;
     }
   }
 

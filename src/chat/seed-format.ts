@@ -1,6 +1,5 @@
 import type { SeedLine } from '../contract/api-shapes.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
-import type { SeedRow } from '../persistence/message.repository.js';
 import { type AnswerStreamFormat, NO_BUFFERING, ndjsonLine, type WireChunk } from '../streaming/answer-stream-format.js';
 import type { AnswerEvent } from './answer-run.js';
 
@@ -38,16 +37,4 @@ export class SeedFormat implements AnswerStreamFormat {
 
 function seedLineOf(role: SeedLine['role'], timestamp: string, content: string): SeedLine {
   return { role, timestamp, content };
-}
-
-/**
- * Stored messages as lines of the seed format, in one string: each line written out field by
- * field (the same bytes as JSON.stringify of a SeedLine), with no object made per row.
- */
-export function seedLines(rows: readonly Pick<SeedRow, 'role' | 'timestamp' | 'content'>[]): string {
-  let lines = '';
-  for (const { role, timestamp, content } of rows) {
-    lines += `{"role":${JSON.stringify(role)},"timestamp":${JSON.stringify(timestamp)},"content":${JSON.stringify(content)}}\n`;
-  }
-  return lines;
 }

@@ -40,6 +40,11 @@ export class HotPathSql {
         : undefined;
   }
 
+  /** Whether statements run on SQLite (else PostgreSQL), for the few queries whose SQL differs. */
+  get isSqlite(): boolean {
+    return this.sqlite !== undefined;
+  }
+
   /** PostgreSQL locks rows itself; SQLite writers already take turns (one connection, the write queue). */
   get locksRows(): boolean {
     return this.sqlite === undefined;

@@ -8,6 +8,7 @@ import { migrations } from './migrations/index.js';
 import { nextTimestamp } from './message-clock.js';
 import { MessageRepository, type NewMessage } from './message.repository.js';
 import { runMigrations } from './run-migrations.js';
+import { seedLinesOf } from './seed-lines.js';
 import { HotPathSql } from './hot-path-sql.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -77,7 +78,7 @@ describe('MessageRepository on a real SQLite file', () => {
     expect(listed.map((m) => m.id)).toEqual([...listed.map((m) => m.id)].sort((a, b) => a - b));
   });
 
-  it('reads the seed history as plain rows along the active path: ids from one walk, then messages with text only, oldest first', async () => {
+  it('reads the seed history along the active path: ids from one walk, then the lines of the messages with text, oldest first', async () => {
     const now = nextTimestamp();
     await dataSource.query(`INSERT INTO conversations (id, owner_id, title, created_at, updated_at) VALUES ('c1', 'local', NULL, ?, ?)`, [now, now]);
     const [q1, a1] = await repository.append('c1', [user('q1'), model('a1')]);
@@ -91,15 +92,25 @@ describe('MessageRepository on a real SQLite file', () => {
     expect(ids).toEqual([q1.id, a1.id, q2.id, empty.id, a2.id]);
     expect(ids).not.toContain(edited.id);
 
-    const first = await repository.seedRows(ids.slice(0, 2));
-    expect(first).toEqual([
-      { id: q1.id, role: 'user', timestamp: q1.timestamp, content: 'q1' },
-      { id: a1.id, role: 'model', timestamp: a1.timestamp, content: 'a1' },
-    ]);
-    expect(first[0].constructor.name).toBe('Object'); // no entity per row
-    const rest = await repository.seedRows(ids.slice(2));
-    expect(rest.map((row) => row.content)).toEqual(['q2', 'a2']); // the empty failed answer is left out
-    expect(await repository.seedRows([])).toEqual([]);
+    const line = (role: string, timestamp: string, content: string) => `${JSON.stringify({ role, timestamp, content })}\n`;
+    expect(await repository.seedLines(ids.slice(0, 2))).toBe(line('user', q1.timestamp, 'q1') + line('model', a1.timestamp, 'a1'));
+    // The empty failed answer is left out; ids are read in id order, however they are passed.
+    expect(await repository.seedLines([a2.id, empty.id, q2.id])).toBe(line('user', q2.timestamp, 'q2') + line('model', a2.timestamp, 'a2'));
+    expect(await repository.seedLines([empty.id])).toBe('');
+    expect(await repository.seedLines([])).toBe('');
+  });
+
+  it("writes SQLite's seed lines with the bytes of JSON.stringify, whatever the stored text holds", async () => {
+    const texts = [
+      'plain',
+      'quotes " and \\ backslashes, \n newlines, \r returns, \t tabs, \b \f, \u0001 \u001f controls, \u007f delete',
+      '\u2028 \u2029 separators, </script>, emoji 🎉, ünïcödé, 漢字, \u00a0',
+      'a whole paragraph\n\n- with a list\n- and `code` {"json": [1, 2]}',
+    ];
+    const rows = await repository.append('c1', texts.map((text, i) => (i % 2 === 0 ? user(text) : model(text))));
+    const expected = rows.map((row) => `${JSON.stringify({ role: row.role, timestamp: row.timestamp, content: row.content })}\n`).join('');
+    expect(await repository.seedLines(rows.map((row) => row.id))).toBe(expected);
+    expect(seedLinesOf(rows)).toBe(expected);
   });
 
   it('keeps timestamps exactly as given', async () => {

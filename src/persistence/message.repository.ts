@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, IsNull } from 'typeorm';
 import { HotPathSql } from './hot-path-sql.js';
+import { SQLITE_SEED_LINE, seedLinesOf } from './seed-lines.js';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
 import { instanceId } from './instance-id.js';
 import { nextTimestamp, timestampAfter } from './message-clock.js';
@@ -63,14 +64,6 @@ export interface TreeNode {
   readonly parentId: number | null;
   readonly role: MessageRole;
   readonly status: MessageStatus;
-}
-
-/** A message as the seed's history shows it; `id` orders the rows and pages on. */
-export interface SeedRow {
-  readonly id: number;
-  readonly role: MessageRole;
-  readonly timestamp: string;
-  readonly content: string;
 }
 
 export interface AppendOptions {
@@ -254,16 +247,19 @@ export class MessageRepository {
   }
 
   /**
-   * The messages with text among `ids` (a page of activePathIds), oldest first: the seed's
-   * history as plain rows from a prepared statement, no entity per row.
+   * The messages with text among `ids` (a page of activePathIds), oldest first, as the seed
+   * format's lines in one string. On SQLite the lines are written by SQLite in one statement
+   * (SQLITE_SEED_LINE); on PostgreSQL from plain rows. No entity, nor an object per row.
    */
-  async seedRows(ids: readonly number[]): Promise<SeedRow[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.sql.tuples<readonly [id: number, role: MessageRole, timestamp: string, content: string]>(
-      `SELECT id, role, timestamp, content FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) AND content <> '' ORDER BY id`,
-      ids,
-    );
-    return rows.map(([id, role, timestamp, content]) => ({ id, role, timestamp, content }));
+  async seedLines(ids: readonly number[]): Promise<string> {
+    if (ids.length === 0) return '';
+    const among = `id IN (${ids.map(() => '?').join(', ')}) AND content <> ''`;
+    if (this.sql.isSqlite) {
+      const [[lines]] = await this.sql.tuples<readonly [lines: string | null]>(`SELECT group_concat(${SQLITE_SEED_LINE}, '' ORDER BY id) FROM messages WHERE ${among}`, ids);
+      return lines ?? '';
+    }
+    const rows = await this.sql.tuples<readonly [role: MessageRole, timestamp: string, content: string]>(`SELECT role, timestamp, content FROM messages WHERE ${among} ORDER BY id`, ids);
+    return seedLinesOf(rows.map(([role, timestamp, content]) => ({ role, timestamp, content })));
   }
 
   /** The conversation's active path, oldest first, read in pages so memory stays flat. */
