@@ -12,7 +12,7 @@ describe('dist/main.js loads only what it uses', () => {
   ] as const)('with %s', (_, upstream) => {
     const e2e = useE2eFixture({ upstream: upstream ? {} : false, autoStart: false });
 
-    it('loads no Swagger, no Redis client, no MCP client, no OpenTelemetry SDK and only its own database driver until used; the docs load on their first request', async () => {
+    it('loads no Swagger, no Redis client, no MCP client, no tool schema libraries, no OpenTelemetry SDK and only its own database driver until used; the docs load on their first request', async () => {
       const file = join(e2e.dir.path, 'loaded-packages.txt');
       const running = await e2e.startBuilt({ LOADED_PACKAGES_FILE: file }, ['--import', LOADER]);
       const loaded = () => readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -24,6 +24,9 @@ describe('dist/main.js loads only what it uses', () => {
       expect(atStart).not.toContain('swagger-ui-dist');
       expect(atStart).not.toContain('ioredis'); // no REDIS_URL
       expect(atStart).not.toContain('@modelcontextprotocol/sdk'); // no MCP_CONFIG
+      // No tools (AGENT_TOOLS, MCP_CONFIG): nothing validates or describes tool arguments.
+      expect(atStart).not.toContain('ajv');
+      expect(atStart).not.toContain('class-validator-jsonschema');
       // No OTEL_* exporter: only the no-op API, none of the SDK.
       expect(atStart.filter((name) => name.startsWith('@opentelemetry/'))).toEqual(['@opentelemetry/api']);
       expect(atStart.includes('openai')).toBe(upstream);

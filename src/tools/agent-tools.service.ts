@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { traceToolCall } from '../telemetry/tool-tracing.js';
 import { type ToolCallContext, type ToolDefinition, ToolError, type ToolSource } from './tool-source.js';
@@ -28,7 +28,8 @@ export type ToolOutcome = { readonly output: string } | { readonly error: string
 @Injectable()
 export class AgentTools {
   private readonly logger = new Logger(AgentTools.name);
-  private readonly ajv = new Ajv({ allErrors: true, strict: false });
+  /** Loaded with the first call: an app without tools (the default) never loads ajv (README, Performance). */
+  private ajv: Promise<Ajv> | undefined;
   private readonly validators = new WeakMap<object, ValidateFunction | null>();
   private readonly clashes = new Set<string>();
 
@@ -57,7 +58,7 @@ export class AgentTools {
     }
     const args = parseArguments(call.arguments);
     if ('error' in args) return args;
-    const problems = this.check(tool.definition, args.value);
+    const problems = await this.check(tool.definition, args.value);
     if (problems) return { error: `Invalid arguments: ${problems}` };
 
     const { timeoutMs } = this.config.tools;
@@ -111,19 +112,25 @@ export class AgentTools {
   }
 
   /** The schema's complaints about the arguments, or null. A schema that does not compile checks nothing (and is logged once). */
-  private check(definition: ToolDefinition, args: Record<string, unknown>): string | null {
-    let validator = this.validators.get(definition.parameters);
-    if (validator === undefined) {
-      try {
-        validator = this.ajv.compile(definition.parameters);
-      } catch (error) {
-        this.logger.warn(`The parameters of tool ${definition.name} are not a usable JSON Schema; its arguments go unchecked: ${String(error)}`);
-        validator = null;
-      }
-      this.validators.set(definition.parameters, validator);
+  private async check(definition: ToolDefinition, args: Record<string, unknown>): Promise<string | null> {
+    if (!this.validators.has(definition.parameters)) {
+      this.ajv ??= import('ajv').then(({ Ajv: AjvClass }) => new AjvClass({ allErrors: true, strict: false }));
+      const ajv = await this.ajv;
+      // Another call may have compiled it while this one waited for ajv.
+      if (!this.validators.has(definition.parameters)) this.validators.set(definition.parameters, this.compile(ajv, definition));
     }
+    const validator = this.validators.get(definition.parameters);
     if (!validator || validator(args)) return null;
     return (validator.errors ?? []).map((error) => `${error.instancePath || 'arguments'} ${error.message ?? 'is invalid'}`).join('; ');
+  }
+
+  private compile(ajv: Ajv, definition: ToolDefinition): ValidateFunction | null {
+    try {
+      return ajv.compile(definition.parameters);
+    } catch (error) {
+      this.logger.warn(`The parameters of tool ${definition.name} are not a usable JSON Schema; its arguments go unchecked: ${String(error)}`);
+      return null;
+    }
   }
 
   /** At most AGENT_TOOL_RESULT_MAX_BYTES of UTF-8, cut on a character boundary, saying so. */

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import { targetConstructorToSchema } from 'class-validator-jsonschema';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { AGENT_TOOL, type AgentToolOptions } from '../agent-tool.decorator.js';
 import { type JsonSchemaObject, type ToolCallContext, ToolError, type ToolDefinition, type ToolSource } from '../tool-source.js';
@@ -28,7 +27,7 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const enabled = this.config.tools.enabled;
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.instance;
@@ -44,7 +43,7 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
         if (this.tools.has(options.name)) throw new Error(`@AgentTool: two tools are named "${options.name}" (the second on ${wrapper.name}.${methodName})`);
         // Through a promise: a method that throws before returning one fails its call, not the loop.
         const run = (args: unknown, context: ToolCallContext) => Promise.resolve().then(() => (method as (...a: unknown[]) => unknown).call(instance, args, context));
-        this.tools.set(options.name, this.toolOf(options, run));
+        this.tools.set(options.name, await this.toolOf(options, run));
       }
     }
     if (enabled !== '*') {
@@ -63,12 +62,14 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
     return tool.invoke(args, context);
   }
 
-  private toolOf(options: AgentToolOptions, run: (args: unknown, context: ToolCallContext) => Promise<unknown>): ProviderTool {
+  private async toolOf(options: AgentToolOptions, run: (args: unknown, context: ToolCallContext) => Promise<unknown>): Promise<ProviderTool> {
     const { parameters } = options;
     if (typeof parameters !== 'function') {
       return { definition: { name: options.name, description: options.description, parameters: parameters ?? NO_ARGUMENTS }, invoke: run };
     }
     // A DTO class: its class-validator decorators are both the schema offered and the check made.
+    // The library that reads them is loaded only here: an app without such a tool never loads it.
+    const { targetConstructorToSchema } = await import('class-validator-jsonschema');
     const schema = { ...targetConstructorToSchema(parameters), type: 'object' } as JsonSchemaObject;
     return {
       definition: { name: options.name, description: options.description, parameters: schema },
