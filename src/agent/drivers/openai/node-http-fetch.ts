@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 const nodeBodies = new WeakMap<Response, IncomingMessage>();
@@ -25,74 +25,91 @@ export function createNodeHttpFetch(): typeof fetch {
     'https:': new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
   };
 
-  return (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
-    new Promise<Response>((resolve, reject) => {
-      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-      const signal = init.signal ?? undefined;
-      if (signal?.aborted) return reject(abortError(signal));
-      const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-      const send = protocol === 'https:' ? httpsRequest : httpRequest;
-      let body: ReadableStreamDefaultController<Uint8Array> | undefined;
-      let response: IncomingMessage | undefined;
+  return (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const signal = init.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    let payload: string | Uint8Array | undefined;
+    try {
+      payload = bodyOf(init.body);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
+    }
+    const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
+    const { req, response } = open(url, init.method ?? 'GET', headersOf(init.headers), signal, agents[protocol]);
+    // Sent from here, where no closure sees it: the closures in open() live as long as the
+    // response, and a request body (the whole context, tens of KB) must not live with them.
+    req.end(payload);
+    return response;
+  };
+}
 
-      const onAbort = () => {
-        const error = abortError(signal!);
-        req.destroy(error);
-        response?.destroy(error); // ends a reader of nodeBodyOf(response) too
-        if (body) body.error(error);
-        else reject(error);
-      };
-      const req = send(url, { method: init.method ?? 'GET', headers: headersOf(init.headers), agent: agents[protocol] }, (res) => {
-        response = res;
-        let reading = false;
-        const stream = new ReadableStream<Uint8Array>(
-          {
-            start(controller) {
-              body = controller;
-            },
-            pull(controller) {
-              if (reading) return void res.resume();
-              reading = true;
-              res.on('data', (chunk: Buffer) => {
-                controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-                if ((controller.desiredSize ?? 1) <= 0) res.pause();
-              });
-              res.once('end', () => {
-                try {
-                  controller.close();
-                } catch {
-                  // already errored or cancelled
-                }
-              });
-              res.once('error', (error) => controller.error(error));
-              res.once('aborted', () => controller.error(new Error('The upstream connection closed before the response was complete')));
-            },
-            cancel() {
-              signal?.removeEventListener('abort', onAbort);
-              res.destroy();
-            },
+/** The request, without its body yet, and the Response it brings. */
+function open(url: URL, method: string, headers: Record<string, string>, signal: AbortSignal | undefined, agent: HttpAgent): { req: ClientRequest; response: Promise<Response> } {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  let req!: ClientRequest;
+  const response = new Promise<Response>((resolve, reject) => {
+    let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let res: IncomingMessage | undefined;
+
+    const onAbort = () => {
+      const error = abortError(signal!);
+      req.destroy(error);
+      res?.destroy(error); // ends a reader of nodeBodyOf(response) too
+      if (body) body.error(error);
+      else reject(error);
+    };
+    req = send(url, { method, headers, agent }, (incoming) => {
+      res = incoming;
+      let reading = false;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          start(controller) {
+            body = controller;
           },
-          // Nothing is read from the socket until the body is: nodeBodyOf's reader may take it instead.
-          { highWaterMark: 0 },
-        );
-        res.once('end', () => signal?.removeEventListener('abort', onAbort));
-        const status = res.statusCode ?? 502;
-        const webResponse = new Response(status === 204 || status === 304 ? null : stream, {
-          status,
-          statusText: res.statusMessage,
-          headers: responseHeaders(res.rawHeaders),
-        });
-        nodeBodies.set(webResponse, res);
-        resolve(webResponse);
+          pull(controller) {
+            if (reading) return void incoming.resume();
+            reading = true;
+            incoming.on('data', (chunk: Buffer) => {
+              controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+              if ((controller.desiredSize ?? 1) <= 0) incoming.pause();
+            });
+            incoming.once('end', () => {
+              try {
+                controller.close();
+              } catch {
+                // already errored or cancelled
+              }
+            });
+            incoming.once('error', (error) => controller.error(error));
+            incoming.once('aborted', () => controller.error(new Error('The upstream connection closed before the response was complete')));
+          },
+          cancel() {
+            signal?.removeEventListener('abort', onAbort);
+            incoming.destroy();
+          },
+        },
+        // Nothing is read from the socket until the body is: nodeBodyOf's reader may take it instead.
+        { highWaterMark: 0 },
+      );
+      incoming.once('end', () => signal?.removeEventListener('abort', onAbort));
+      const status = incoming.statusCode ?? 502;
+      const webResponse = new Response(status === 204 || status === 304 ? null : stream, {
+        status,
+        statusText: incoming.statusMessage,
+        headers: responseHeaders(incoming.rawHeaders),
       });
-      req.once('error', (error) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (body) body.error(error); // the response had begun: its body fails
-        else reject(Object.assign(new TypeError('fetch failed'), { cause: error }));
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.end(bodyOf(init.body));
+      nodeBodies.set(webResponse, incoming);
+      resolve(webResponse);
     });
+    req.once('error', (error) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (body) body.error(error); // the response had begun: its body fails
+      else reject(Object.assign(new TypeError('fetch failed'), { cause: error }));
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  return { req, response };
 }
 
 function abortError(signal: AbortSignal): Error {

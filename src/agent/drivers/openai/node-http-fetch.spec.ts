@@ -1,0 +1,67 @@
+import { once } from 'node:events';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+describe('createNodeHttpFetch', () => {
+  let server: Server;
+  let url: string;
+  const held: ServerResponse[] = [];
+  const received: string[] = [];
+
+  beforeEach(async () => {
+    // Answers with the headers at once and holds the body open, as a model's stream does while it answers.
+    server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        received.push(body);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {}\n\n');
+        held.push(res);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+  });
+
+  afterEach(async () => {
+    for (const res of held.splice(0)) res.end();
+    received.length = 0;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends the body, and keeps neither it nor the request init while the response streams', async () => {
+    const fetchOverNode = createNodeHttpFetch();
+    const collected = new Set<string>();
+    const registry = new FinalizationRegistry<string>((what) => collected.add(what));
+    const body = JSON.stringify({ messages: Array.from({ length: 500 }, (_, i) => ({ role: 'user', content: `turn ${i}` })) });
+
+    const send = async () => {
+      const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${body} ` };
+      registry.register(init, 'init');
+      return fetchOverNode(url, init);
+    };
+    const response = await send();
+    expect(response.status).toBe(200);
+    expect(received).toEqual([`${body} `]);
+
+    // The response is still being read (the server holds it open); the request's init must be free to go.
+    for (let i = 0; i < 20 && !collected.has('init'); i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(collected.has('init')).toBe(true);
+    const stream = nodeBodyOf(response);
+    expect(stream?.readableEnded).toBe(false);
+    stream?.destroy();
+  });
+});
