@@ -272,7 +272,7 @@ export class ChatService implements BeforeApplicationShutdown {
     if (!(await this.conversations.owns(conversationId, ownerId))) return;
     const ids = await this.messages.activePathIds(conversationId);
     for (let start = 0; start < ids.length; start += pageSize) {
-      const lines = await this.messages.seedLines(ids.slice(start, start + pageSize));
+      const lines = await this.messages.seedLines(conversationId, ids.slice(start, start + pageSize));
       if (lines.length > 0) yield lines;
     }
   }

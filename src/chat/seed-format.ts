@@ -8,6 +8,7 @@ export const SEED_HEADERS = { 'Content-Type': 'text/plain; charset=utf-8', ...NO
 /**
  * The seed's format: the user line, then model lines each carrying all the text so far (one
  * timestamp per answer, the full text last), or an error line. The original page renders it.
+ * `GET /chat/` sends stored messages in the same lines (src/persistence/seed-lines.ts).
  */
 export class SeedFormat implements AnswerStreamFormat {
   readonly headers = SEED_HEADERS;

@@ -65,8 +65,9 @@ export class HotPathSql {
   /**
    * A query's rows as arrays, in the order of its SELECT list: for the reads that return hundreds
    * or thousands of rows (an answer's context, `GET /chat/`). better-sqlite3 builds a row object
-   * through N-API at several times the cost of an array (README, Performance); the caller makes
-   * the plain objects it needs, if any. PostgreSQL's rows keep their columns' order.
+   * through N-API at up to twice the cost of an array (README, Performance); the caller makes
+   * the plain objects it needs, if any. PostgreSQL's rows keep their columns' order, so the
+   * SELECT list's names must be distinct (two `id`s would make one).
    */
   tuples<T extends readonly unknown[]>(sql: string, params: readonly unknown[]): Promise<T[]> | T[] {
     if (this.sqlite) {

@@ -82,7 +82,7 @@ describe('MessageRepository on a real SQLite file', () => {
     const now = nextTimestamp();
     await dataSource.query(`INSERT INTO conversations (id, owner_id, title, created_at, updated_at) VALUES ('c1', 'local', NULL, ?, ?)`, [now, now]);
     const [q1, a1] = await repository.append('c1', [user('q1'), model('a1')]);
-    await repository.append('c2', [user('other conversation')]);
+    const [other] = await repository.append('c2', [user('other conversation')]);
     const [q2, empty, a2] = await repository.append('c1', [user('q2'), model('', 'error'), model('a2')]);
     // A branch beside the path (an edit of q2, following a1) that is then switched away from.
     const [edited] = await repository.append('c1', [user('q2 edited')], { parentId: a1.id });
@@ -93,11 +93,12 @@ describe('MessageRepository on a real SQLite file', () => {
     expect(ids).not.toContain(edited.id);
 
     const line = (role: string, timestamp: string, content: string) => `${JSON.stringify({ role, timestamp, content })}\n`;
-    expect(await repository.seedLines(ids.slice(0, 2))).toBe(line('user', q1.timestamp, 'q1') + line('model', a1.timestamp, 'a1'));
+    expect(await repository.seedLines('c1', ids.slice(0, 2))).toBe(line('user', q1.timestamp, 'q1') + line('model', a1.timestamp, 'a1'));
     // The empty failed answer is left out; ids are read in id order, however they are passed.
-    expect(await repository.seedLines([a2.id, empty.id, q2.id])).toBe(line('user', q2.timestamp, 'q2') + line('model', a2.timestamp, 'a2'));
-    expect(await repository.seedLines([empty.id])).toBe('');
-    expect(await repository.seedLines([])).toBe('');
+    expect(await repository.seedLines('c1', [a2.id, empty.id, q2.id])).toBe(line('user', q2.timestamp, 'q2') + line('model', a2.timestamp, 'a2'));
+    expect(await repository.seedLines('c1', [empty.id])).toBe('');
+    expect(await repository.seedLines('c1', [other.id])).toBe(''); // another conversation's
+    expect(await repository.seedLines('c1', [])).toBe('');
   });
 
   it("writes SQLite's seed lines with the bytes of JSON.stringify, whatever the stored text holds", async () => {
@@ -109,7 +110,7 @@ describe('MessageRepository on a real SQLite file', () => {
     ];
     const rows = await repository.append('c1', texts.map((text, i) => (i % 2 === 0 ? user(text) : model(text))));
     const expected = rows.map((row) => `${JSON.stringify({ role: row.role, timestamp: row.timestamp, content: row.content })}\n`).join('');
-    expect(await repository.seedLines(rows.map((row) => row.id))).toBe(expected);
+    expect(await repository.seedLines('c1', rows.map((row) => row.id))).toBe(expected);
     expect(seedLinesOf(rows)).toBe(expected);
   });
 

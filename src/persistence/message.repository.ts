@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, IsNull } from 'typeorm';
 import { HotPathSql } from './hot-path-sql.js';
-import { SQLITE_SEED_LINE, seedLinesOf } from './seed-lines.js';
+import { SQLITE_SEED_LINE, type SeedRow, seedLinesOf } from './seed-lines.js';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
 import { instanceId } from './instance-id.js';
 import { nextTimestamp, timestampAfter } from './message-clock.js';
@@ -247,19 +247,26 @@ export class MessageRepository {
   }
 
   /**
-   * The messages with text among `ids` (a page of activePathIds), oldest first, as the seed
-   * format's lines in one string. On SQLite the lines are written by SQLite in one statement
-   * (SQLITE_SEED_LINE); on PostgreSQL from plain rows. No entity, nor an object per row.
+   * The messages with text among `ids` (a page of activePathIds) of conversation
+   * `conversationId`, oldest first, as the seed format's lines in one string. On SQLite the
+   * lines are written by SQLite in one statement (SQLITE_SEED_LINE; the ids go in as one JSON
+   * array, so every page uses the same prepared statement); on PostgreSQL from the rows.
    */
-  async seedLines(ids: readonly number[]): Promise<string> {
+  async seedLines(conversationId: string, ids: readonly number[]): Promise<string> {
     if (ids.length === 0) return '';
-    const among = `id IN (${ids.map(() => '?').join(', ')}) AND content <> ''`;
     if (this.sql.isSqlite) {
-      const [[lines]] = await this.sql.tuples<readonly [lines: string | null]>(`SELECT group_concat(${SQLITE_SEED_LINE}, '' ORDER BY id) FROM messages WHERE ${among}`, ids);
+      // `+conversation_id`: a check on the rows found by id; as an index term it made SQLite scan the whole conversation.
+      const [[lines]] = await this.sql.tuples<readonly [lines: string | null]>(
+        `SELECT group_concat(${SQLITE_SEED_LINE}, '' ORDER BY id) FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND +conversation_id = ? AND content <> ''`,
+        [JSON.stringify(ids), conversationId],
+      );
       return lines ?? '';
     }
-    const rows = await this.sql.tuples<readonly [role: MessageRole, timestamp: string, content: string]>(`SELECT role, timestamp, content FROM messages WHERE ${among} ORDER BY id`, ids);
-    return seedLinesOf(rows.map(([role, timestamp, content]) => ({ role, timestamp, content })));
+    const rows = await this.sql.execute<SeedRow>(
+      `SELECT role, timestamp, content FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) AND conversation_id = ? AND content <> '' ORDER BY id`,
+      [...ids, conversationId],
+    );
+    return seedLinesOf(rows);
   }
 
   /** The conversation's active path, oldest first, read in pages so memory stays flat. */

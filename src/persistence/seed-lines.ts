@@ -1,16 +1,12 @@
-import type { MessageRole } from './message.entity.js';
+import type { SeedLine } from '../contract/api-shapes.js';
 
-/** A stored message as the seed's history shows it. */
-export interface SeedRow {
-  readonly role: MessageRole;
-  readonly timestamp: string;
-  readonly content: string;
-}
+/** A stored message, as much of it as its seed line shows. */
+export type SeedRow = Pick<SeedLine, 'role' | 'timestamp' | 'content'>;
 
 /**
  * Stored messages as lines of the seed format (`{"role":…,"timestamp":…,"content":…}` and a
- * newline each), in one string: each line written out field by field (the same bytes as
- * JSON.stringify of a SeedLine), with no object made per row.
+ * newline each), in one string: each line written out field by field, the same bytes as
+ * JSON.stringify of a SeedLine (src/chat/seed-format.ts writes the lines of a running answer).
  */
 export function seedLinesOf(rows: readonly SeedRow[]): string {
   let lines = '';
@@ -26,6 +22,7 @@ export function seedLinesOf(rows: readonly SeedRow[]): string {
  * characters, everything else as it is), and stored text holds no lone surrogates
  * (src/common/storable-text.ts), the one place where the two would differ. The spec holds them
  * to the same bytes. Built in SQLite, a page of history reaches JavaScript as one string instead
- * of a string per field per row (README, Performance).
+ * of a string per field per row (README, Performance). Its caller orders the lines inside
+ * group_concat, which takes ORDER BY from SQLite 3.44 (better-sqlite3 12 bundles 3.53).
  */
 export const SQLITE_SEED_LINE = `json_object('role', role, 'timestamp', timestamp, 'content', content) || char(10)`;

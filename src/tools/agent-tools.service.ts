@@ -115,7 +115,14 @@ export class AgentTools {
   private async check(definition: ToolDefinition, args: Record<string, unknown>): Promise<string | null> {
     if (!this.validators.has(definition.parameters)) {
       this.ajv ??= import('ajv').then(({ Ajv: AjvClass }) => new AjvClass({ allErrors: true, strict: false }));
-      const ajv = await this.ajv;
+      let ajv: Ajv;
+      try {
+        ajv = await this.ajv;
+      } catch (error) {
+        this.ajv = undefined; // the next call tries again
+        this.logger.error(`The JSON Schema validator (ajv) could not be loaded: ${String(error)}`);
+        return 'could not be checked: the JSON Schema validator is not available';
+      }
       // Another call may have compiled it while this one waited for ajv.
       if (!this.validators.has(definition.parameters)) this.validators.set(definition.parameters, this.compile(ajv, definition));
     }

@@ -4,6 +4,7 @@ import { HotPathSql } from '../../src/persistence/hot-path-sql.js';
 /**
  * Counts the message rows the app reads through its per-answer SQL from now on, by wrapping
  * HotPathSql.execute and HotPathSql.tuples: how the tests see the database work a request does.
+ * Rows as returned: on SQLite a page of `GET /chat/` comes back as one row (its lines).
  */
 export function countMessageRowsRead(app: INestApplication): { readonly count: number } {
   const sql = app.get(HotPathSql, { strict: false });

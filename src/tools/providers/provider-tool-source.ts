@@ -19,6 +19,7 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
   readonly label = 'providers';
   private readonly logger = new Logger(ProviderToolSource.name);
   private tools = new Map<string, ProviderTool>();
+  private schemaLibrary: Promise<typeof import('class-validator-jsonschema')> | undefined;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -69,7 +70,8 @@ export class ProviderToolSource implements ToolSource, OnModuleInit {
     }
     // A DTO class: its class-validator decorators are both the schema offered and the check made.
     // The library that reads them is loaded only here: an app without such a tool never loads it.
-    const { targetConstructorToSchema } = await import('class-validator-jsonschema');
+    this.schemaLibrary ??= import('class-validator-jsonschema');
+    const { targetConstructorToSchema } = await this.schemaLibrary;
     const schema = { ...targetConstructorToSchema(parameters), type: 'object' } as JsonSchemaObject;
     return {
       definition: { name: options.name, description: options.description, parameters: schema },

@@ -43,25 +43,34 @@ describe('createNodeHttpFetch', () => {
     const fetchOverNode = createNodeHttpFetch();
     const collected = new Set<string>();
     const registry = new FinalizationRegistry<string>((what) => collected.add(what));
-    const body = JSON.stringify({ messages: Array.from({ length: 500 }, (_, i) => ({ role: 'user', content: `turn ${i}` })) });
+    const text = JSON.stringify({ messages: Array.from({ length: 500 }, (_, i) => ({ role: 'user', content: `turn ${i}` })) });
 
     const send = async () => {
-      const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${body} ` };
+      const body = new TextEncoder().encode(text);
+      const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json' }, body };
       registry.register(init, 'init');
+      registry.register(body, 'body');
       return fetchOverNode(url, init);
     };
     const response = await send();
     expect(response.status).toBe(200);
-    expect(received).toEqual([`${body} `]);
+    expect(received).toEqual([text]);
 
-    // The response is still being read (the server holds it open); the request's init must be free to go.
-    for (let i = 0; i < 20 && !collected.has('init'); i++) {
+    // The response is still being read (the server holds it open); the request and its body must be free to go.
+    for (let i = 0; i < 20 && collected.size < 2; i++) {
       gc();
       await new Promise((resolve) => setImmediate(resolve));
     }
-    expect(collected.has('init')).toBe(true);
+    expect([...collected].sort()).toEqual(['body', 'init']);
     const stream = nodeBodyOf(response);
     expect(stream?.readableEnded).toBe(false);
     stream?.destroy();
+  });
+
+  it('fails the request, rather than throwing, on what node:http refuses at once (a control character in a header)', async () => {
+    const fetchOverNode = createNodeHttpFetch();
+    const response = fetchOverNode(url, { method: 'POST', headers: { authorization: 'Bearer sk-\u007fbad' }, body: '{}' });
+    await expect(response).rejects.toThrow(/Invalid character in header content/);
+    expect(received).toEqual([]);
   });
 });

@@ -26,28 +26,28 @@ export function createNodeHttpFetch(): typeof fetch {
   };
 
   return (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    let opened: { req: ClientRequest; response: Promise<Response> };
     let payload: string | Uint8Array | undefined;
     try {
+      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
       payload = bodyOf(init.body);
+      // node:http throws at once on what it refuses (a control character in a header value, say).
+      opened = open(url, init.method ?? 'GET', headersOf(init.headers), signal, agents[url.protocol === 'https:' ? 'https:' : 'http:']);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
     }
-    const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-    const { req, response } = open(url, init.method ?? 'GET', headersOf(init.headers), signal, agents[protocol]);
     // Sent from here, where no closure sees it: the closures in open() live as long as the
     // response, and a request body (the whole context, tens of KB) must not live with them.
-    req.end(payload);
-    return response;
+    opened.req.end(payload);
+    return opened.response;
   };
 }
 
 /** The request, without its body yet, and the Response it brings. */
 function open(url: URL, method: string, headers: Record<string, string>, signal: AbortSignal | undefined, agent: HttpAgent): { req: ClientRequest; response: Promise<Response> } {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  let req!: ClientRequest;
+  const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, agent });
   const response = new Promise<Response>((resolve, reject) => {
     let body: ReadableStreamDefaultController<Uint8Array> | undefined;
     let res: IncomingMessage | undefined;
@@ -59,7 +59,7 @@ function open(url: URL, method: string, headers: Record<string, string>, signal:
       if (body) body.error(error);
       else reject(error);
     };
-    req = send(url, { method, headers, agent }, (incoming) => {
+    req.once('response', (incoming: IncomingMessage) => {
       res = incoming;
       let reading = false;
       const stream = new ReadableStream<Uint8Array>(
