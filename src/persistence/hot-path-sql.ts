@@ -53,8 +53,7 @@ export class HotPathSql {
   /** Runs one statement; rows for a query or a RETURNING clause. Inside `transaction`, pass its manager. */
   execute<T>(sql: string, params: readonly unknown[], manager?: EntityManager): Promise<T[]> | T[] {
     if (this.sqlite) {
-      let statement = this.prepared.get(sql);
-      if (!statement) this.prepared.set(sql, (statement = this.sqlite.prepare(sql)));
+      const statement = prepareOnce(this.prepared, this.sqlite, sql, false);
       if (statement.reader) return statement.all(...params) as T[];
       statement.run(...params);
       return [];
@@ -71,9 +70,7 @@ export class HotPathSql {
    */
   tuples<T extends readonly unknown[]>(sql: string, params: readonly unknown[]): Promise<T[]> | T[] {
     if (this.sqlite) {
-      let statement = this.preparedTuples.get(sql);
-      if (!statement) this.preparedTuples.set(sql, (statement = this.sqlite.prepare(sql).raw(true)));
-      return statement.all(...params) as T[];
+      return prepareOnce(this.preparedTuples, this.sqlite, sql, true).all(...params) as T[];
     }
     return this.dataSource.manager.query<Record<string, unknown>[]>(this.postgres(sql), [...params]).then((rows) => rows.map((row) => Object.values(row) as unknown as T));
   }
@@ -108,4 +105,14 @@ export class HotPathSql {
     }
     return numbered;
   }
+}
+
+/** The statement for `sql` from `cache`, prepared on first use (`tuples`: rows as arrays). */
+function prepareOnce(cache: Map<string, SqliteStatement>, connection: SqliteConnection, sql: string, tuples: boolean): SqliteStatement {
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = connection.prepare(sql);
+    cache.set(sql, tuples ? statement.raw(true) : statement);
+  }
+  return statement;
 }
