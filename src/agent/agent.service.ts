@@ -7,7 +7,7 @@ import { AgentTools } from '../tools/agent-tools.service.js';
 import type { ToolCallContext } from '../tools/tool-source.js';
 import { AgentError } from './agent-error.js';
 import type { ToolCallPart, ToolErrorPart, ToolResultPart } from './answer-parts.js';
-import { CHAT_MODEL, type ChatModel, type ConversationTurn, type ModelFinish, type TokenUsage, type ToolCall } from './chat-model.js';
+import { CHAT_MODEL, type ChatModel, type ConversationTurn, type ModelFinish, type ModelRequest, type TokenUsage, type ToolCall } from './chat-model.js';
 
 /**
  * What happens while the agent answers, in order: each model call begins with `step`; `text` is
@@ -75,12 +75,17 @@ export class AgentService {
    * is fit to show the user.
    */
   answer(turns: readonly ConversationTurn[], scope: AnswerScope, settings: AnswerSettings = {}): Observable<AgentEvent> {
+    // Handed to the one subscriber rather than kept by the Observable, which lives as long as the answer.
+    let unclaimed: readonly ConversationTurn[] | undefined = turns;
     return new Observable<AgentEvent>((subscriber) => {
+      if (!unclaimed) throw new AgentError('This answer was started already.');
+      const conversation = new SentConversation(unclaimed);
+      unclaimed = undefined;
       const abort = new AbortController();
       const emit = (event: AgentEvent) => {
         if (!abort.signal.aborted) subscriber.next(event);
       };
-      this.run(turns, scope, settings, abort.signal, emit).then(
+      this.run(conversation, scope, settings, abort.signal, emit).then(
         () => {
           if (!abort.signal.aborted) subscriber.complete(); // an aborted answer ends quietly: it is not complete
         },
@@ -93,15 +98,14 @@ export class AgentService {
     });
   }
 
-  private async run(turns: readonly ConversationTurn[], scope: AnswerScope, settings: AnswerSettings, signal: AbortSignal, emit: (event: AgentEvent) => void): Promise<void> {
+  private async run(conversation: SentConversation, scope: AnswerScope, settings: AnswerSettings, signal: AbortSignal, emit: (event: AgentEvent) => void): Promise<void> {
     const tools = this.tools;
     const definitions = tools.definitions();
-    const messages = [...turns];
     const maxSteps = this.config.tools.maxSteps;
     let usage: TokenUsage | undefined;
     for (let step = 1; ; step++) {
       emit({ type: 'step', step });
-      const result = await this.callWithRetries(messages, definitions, settings, signal, emit);
+      const result = await this.callWithRetries(conversation, definitions, settings, signal, emit);
       if (signal.aborted) return;
       if (result.usage) {
         usage = usage ? add(usage, result.usage) : result.usage;
@@ -111,7 +115,7 @@ export class AgentService {
 
       const calls = result.calls.map((call) => toolCallPart(call));
       for (const call of calls) emit(call);
-      messages.push({ role: 'model', content: result.text, toolCalls: result.calls });
+      conversation.add({ role: 'model', content: result.text, toolCalls: result.calls });
       if (step >= maxSteps) {
         // The calls are answered, so that the stored answer stays a valid history for later turns.
         const error = `Not run: the answer reached its limit of ${maxSteps} model calls (AGENT_MAX_STEPS).`;
@@ -133,13 +137,13 @@ export class AgentService {
       );
       if (signal.aborted) return;
       for (const outcome of outcomes) {
-        messages.push({ role: 'tool', toolCallId: outcome.toolCallId, content: outcome.type === 'tool-result' ? outcome.output : `Error: ${outcome.error}` });
+        conversation.add({ role: 'tool', toolCallId: outcome.toolCallId, content: outcome.type === 'tool-result' ? outcome.output : `Error: ${outcome.error}` });
       }
     }
   }
 
   private async callWithRetries(
-    messages: readonly ConversationTurn[],
+    conversation: SentConversation,
     definitions: ReturnType<AgentTools['definitions']>,
     settings: AnswerSettings,
     signal: AbortSignal,
@@ -147,7 +151,7 @@ export class AgentService {
   ): Promise<StepResult> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt(messages, definitions, settings, signal, emit);
+        return await this.attempt(conversation, definitions, settings, signal, emit);
       } catch (failure) {
         if (signal.aborted) return { text: '', calls: [], finish: undefined, usage: undefined };
         const error = failure instanceof AgentError ? failure : new AgentError('The model call failed.', { cause: failure });
@@ -162,7 +166,7 @@ export class AgentService {
 
   /** One call to the model, under the first-chunk and idle timeouts. Resolves when the call is complete. */
   private async attempt(
-    messages: readonly ConversationTurn[],
+    conversation: SentConversation,
     definitions: ReturnType<AgentTools['definitions']>,
     settings: AnswerSettings,
     outer: AbortSignal,
@@ -196,20 +200,17 @@ export class AgentService {
     };
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(check, firstTokenTimeoutMs);
     const storable = new StorableChunks();
-    // Every step of the answer uses the conversation's settings.
-    const request = {
-      systemPrompt: settings.systemPrompt ?? this.config.systemPrompt,
-      ...(settings.model && { model: settings.model }),
-      turns: messages,
-      ...(definitions.length > 0 && { tools: definitions }),
-    };
     try {
-      for await (const chunk of this.model.streamText(request, call.signal)) {
+      for await (const chunk of this.model.streamText(this.requestOf(conversation, definitions, settings), call.signal)) {
         if (call.signal.aborted) break;
         if ('text' in chunk) {
           const piece = storable.next(chunk.text);
-          text += piece;
-          if (piece) emit({ type: 'text', text: piece });
+          if (piece) {
+            // Nothing is retried after text, and without tools no later step re-sends the conversation.
+            if (text === '' && definitions.length === 0) conversation.release();
+            text += piece;
+            emit({ type: 'text', text: piece });
+          }
         } else if ('toolCall' in chunk) {
           calls.add(chunk.toolCall);
         } else if ('usage' in chunk) {
@@ -239,6 +240,44 @@ export class AgentService {
       emit({ type: 'text', text: rest });
     }
     return { text, calls: calls.done(), finish, usage };
+  }
+
+  /** One model call's request; every step of the answer uses the conversation's settings. */
+  private requestOf(conversation: SentConversation, definitions: ReturnType<AgentTools['definitions']>, settings: AnswerSettings): ModelRequest {
+    return {
+      systemPrompt: settings.systemPrompt ?? this.config.systemPrompt,
+      ...(settings.model && { model: settings.model }),
+      turns: conversation.turns,
+      ...(definitions.length > 0 && { tools: definitions }),
+    };
+  }
+}
+
+/**
+ * The conversation an answer sends to the model, kept only while a later model call may send it
+ * again: a retry, which comes only before the first text, or a tool step, which comes only when
+ * tools are offered. Without tools it is let go at the first text, so that a running answer does
+ * not hold its whole context (the bulk of its memory; README, Performance).
+ */
+class SentConversation {
+  private held: ConversationTurn[] | undefined;
+
+  constructor(turns: readonly ConversationTurn[]) {
+    this.held = [...turns];
+  }
+
+  get turns(): readonly ConversationTurn[] {
+    if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
+    return this.held;
+  }
+
+  add(turn: ConversationTurn): void {
+    if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
+    this.held.push(turn);
+  }
+
+  release(): void {
+    this.held = undefined;
   }
 }
 

@@ -13,16 +13,22 @@ export class OfflineChatModel implements ChatModel {
 
   constructor(private readonly wordDelayMs = 15) {}
 
-  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
-    // Through the same loop as a real model's calls: one step asks for the tool, the next reads its result.
+  streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
+    // Decided here, outside the generator: a generator keeps its arguments (the conversation) until it ends.
     const call = offlineToolCall(request);
-    if (call) {
-      yield { toolCall: { index: 0, id: `call_offline_${request.turns.length}`, name: call.name, arguments: JSON.stringify(call.args) } };
-      yield { finish: { reason: 'tool_calls' } };
-      return;
-    }
-    for (const word of offlineAnswer(request).split(/(?<=\s)/)) {
-      if (this.wordDelayMs > 0) {
+    // Through the same loop as a real model's calls: one step asks for the tool, the next reads its result.
+    const chunks: ModelChunk[] = call
+      ? [{ toolCall: { index: 0, id: `call_offline_${request.turns.length}`, name: call.name, arguments: JSON.stringify(call.args) } }, { finish: { reason: 'tool_calls' } }]
+      : offlineAnswer(request)
+          .split(/(?<=\s)/)
+          .map((word) => ({ text: word }));
+    return this.paced(chunks, signal);
+  }
+
+  /** Each word after `wordDelayMs`, as a model streams them. */
+  private async *paced(chunks: readonly ModelChunk[], signal: AbortSignal): AsyncIterable<ModelChunk> {
+    for (const chunk of chunks) {
+      if ('text' in chunk && this.wordDelayMs > 0) {
         try {
           await sleep(this.wordDelayMs, undefined, { signal });
         } catch {
@@ -30,7 +36,7 @@ export class OfflineChatModel implements ChatModel {
         }
       }
       if (signal.aborted) return;
-      yield { text: word };
+      yield chunk;
     }
   }
 }

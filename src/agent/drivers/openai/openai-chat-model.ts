@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
+import type { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { AgentError, RedactedCause, redact, secretsOf } from '../../agent-error.js';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
@@ -15,6 +16,9 @@ export interface OpenAiModelOptions {
 }
 
 const UPSTREAM_MESSAGE_MAX_CHARS = 300;
+
+/** A call whose response is an event stream: read by the SDK's reader (`fetch`), or off the socket. */
+type SentCall = { readonly stream: Stream<ChatCompletionChunk> } | { readonly body: IncomingMessage };
 
 /** Not transient: the same server sends the same again, so none of these is retried. */
 const NO_ANSWER = 'The model server ended the stream without an answer (no text, no finish reason).';
@@ -43,14 +47,46 @@ export class OpenAiChatModel implements ChatModel {
     return this.options.model;
   }
 
-  async *streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
-    const messages = messagesOf(request);
-    const model = request.model ?? this.options.model;
+  streamText(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelChunk> {
+    // Sent here, outside the generator that reads the answer: a generator keeps its arguments
+    // until it ends, and the conversation is most of what a running answer would hold.
+    const sent = this.send(request, signal);
+    sent.catch(() => undefined); // read (and its failure thrown) by the generator, which is iterated at once
+    return this.read(sent, signal);
+  }
+
+  /** Sends the call; resolves with the response once its headers came, an event stream. */
+  private async send(request: ModelRequest, signal: AbortSignal): Promise<SentCall> {
     const tools: ChatCompletionTool[] | undefined = request.tools?.map((tool) => ({
       type: 'function',
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
+    const call = this.client.chat.completions.create(
+      // include_usage: the last chunk then carries the token counts (no choices).
+      { model: request.model ?? this.options.model, messages: messagesOf(request), ...(tools && { tools }), stream: true, stream_options: { include_usage: true } },
+      { signal },
+    );
+    if (this.options.httpClient === 'fetch') {
+      const { data: stream, response } = await call.withResponse();
+      if (!isEventStream(response)) {
+        stream.controller.abort();
+        throw notAnEventStream(response);
+      }
+      return { stream };
+    }
+    // The SDK sends the request and turns HTTP errors into APIErrors; the body is then read
+    // straight off the socket, a fraction of the SDK's web-stream reader per token (README, Performance).
+    const response = await call.asResponse();
+    const body = nodeBodyOf(response);
+    if (!body) throw new Error('createNodeHttpFetch did not make this response');
+    if (!isEventStream(response)) {
+      body.destroy();
+      throw notAnEventStream(response);
+    }
+    return { body };
+  }
 
+  private async *read(sent: Promise<SentCall>, signal: AbortSignal): AsyncIterable<ModelChunk> {
     let started = false;
     // Text or a finish_reason: an answer, if an empty one. A stream with neither said nothing at all.
     let answered = false;
@@ -59,33 +95,16 @@ export class OpenAiChatModel implements ChatModel {
       return modelChunksOf(chunk);
     };
     try {
-      const request = this.client.chat.completions.create(
-        // include_usage: the last chunk then carries the token counts (no choices).
-        { model, messages, ...(tools && { tools }), stream: true, stream_options: { include_usage: true } },
-        { signal },
-      );
-      if (this.options.httpClient === 'fetch') {
-        const { data: stream, response } = await request.withResponse();
-        if (!isEventStream(response)) {
-          stream.controller.abort();
-          throw notAnEventStream(response);
-        }
-        for await (const chunk of stream) {
+      const call = await sent;
+      if ('stream' in call) {
+        for await (const chunk of call.stream) {
           for (const modelChunk of chunksOf(chunk)) {
             started ||= 'text' in modelChunk;
             yield modelChunk;
           }
         }
       } else {
-        // The SDK sends the request and turns HTTP errors into APIErrors; the body is then read
-        // straight off the socket, a fraction of the SDK's web-stream reader per token (README, Performance).
-        const response = await request.asResponse();
-        const body = nodeBodyOf(response);
-        if (!body) throw new Error('createNodeHttpFetch did not make this response');
-        if (!isEventStream(response)) {
-          body.destroy();
-          throw notAnEventStream(response);
-        }
+        const { body } = call;
         body.setEncoding('utf8');
         const events = new SseDecoder(MAX_EVENT_BYTES);
         let done = false;
