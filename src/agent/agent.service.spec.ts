@@ -15,8 +15,9 @@ const gc = runInNewContext('gc') as () => void;
 
 const config = {
   systemPrompt: undefined,
-  upstream: { firstTokenTimeoutMs: 5_000, idleTimeoutMs: 5_000, retries: 2 },
-  tools: { enabled: [], maxSteps: 4, timeoutMs: 1_000, resultMaxBytes: 16_384 },
+  // Long enough that no timeout ends an answer the fake holds open while a loaded machine runs the GC loop.
+  upstream: { firstTokenTimeoutMs: 60_000, idleTimeoutMs: 60_000, retries: 2 },
+  tools: { enabled: [], maxSteps: 4, timeoutMs: 30_000, resultMaxBytes: 16_384 },
 } as unknown as AppConfig;
 
 const lookupTool: ToolSource = {
@@ -29,28 +30,28 @@ const lookupTool: ToolSource = {
  * A running answer's conversation, which the model call has sent already: whether each of its
  * turns can still be collected while the answer streams on (the bulk of a running answer's memory).
  */
-async function turnsCollectedWhileStreaming(agent: AgentService): Promise<{ collected: number; of: number; events: AgentEvent[]; ended: boolean }> {
+async function turnsCollectedWhileStreaming(agent: AgentService): Promise<{ collected: number; of: number; events: AgentEvent[]; ended: unknown }> {
   const registry = new FinalizationRegistry<number>(() => collected++);
   let collected = 0;
   const turnCount = 200;
   const events: AgentEvent[] = [];
-  let ended = false;
+  let ended: unknown = false;
   // Built in a function of its own, so that nothing here holds the turns.
   const start = (): Subscription => {
     const turns: ConversationTurn[] = Array.from({ length: turnCount }, (_, i) => ({ role: i % 2 ? 'model' : 'user', content: `turn ${i} ${'x'.repeat(100)}` }));
     for (const [i, turn] of turns.entries()) registry.register(turn, i);
-    return agent.answer(turns, { ownerId: 'owner', conversationId: 'c1' }).subscribe({ next: (event) => events.push(event), complete: () => (ended = true), error: () => (ended = true) });
+    return agent.answer(turns, { ownerId: 'owner', conversationId: 'c1' }).subscribe({ next: (event) => events.push(event), complete: () => (ended = 'complete'), error: (error: unknown) => (ended = error) });
   };
   const subscription = start();
-  for (let i = 0; i < 200 && !events.some((event) => event.type === 'text'); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 1_000 && !events.some((event) => event.type === 'text'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   for (let i = 0; i < 20 && collected < turnCount; i++) {
     gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
   // Still running, so that only what the answer holds on to is left.
-  const stillRunning = !ended;
+  const endedWhileLooking = ended;
   subscription.unsubscribe();
-  return { collected, of: turnCount, events, ended: !stillRunning };
+  return { collected, of: turnCount, events, ended: endedWhileLooking };
 }
 
 describe('AgentService', () => {
