@@ -68,8 +68,9 @@ export class AgentService {
 
   /**
    * The answer to the conversation so far, calling tools as the model asks, at most
-   * AGENT_MAX_STEPS model calls. Cold: subscribing calls the model; unsubscribing aborts the
-   * model call and the tools running. A model call that fails before its first output and is
+   * AGENT_MAX_STEPS model calls. Cold, for one subscriber: subscribing calls the model (a second
+   * subscription fails, as the turns went to the first); unsubscribing aborts the model call and
+   * the tools running. A model call that fails before its first output and is
    * worth retrying (429, 5xx, a broken connection, no first chunk in time) is retried with
    * backoff; after its first output nothing is retried. Fails with an AgentError whose message
    * is fit to show the user.
