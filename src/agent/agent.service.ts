@@ -70,10 +70,9 @@ export class AgentService {
    * The answer to the conversation so far, calling tools as the model asks, at most
    * AGENT_MAX_STEPS model calls. Cold, for one subscriber: subscribing calls the model (a second
    * subscription fails, as the turns went to the first); unsubscribing aborts the model call and
-   * the tools running. A model call that fails before its first output and is
-   * worth retrying (429, 5xx, a broken connection, no first chunk in time) is retried with
-   * backoff; after its first output nothing is retried. Fails with an AgentError whose message
-   * is fit to show the user.
+   * the tools running. A model call that fails before its first output and is worth retrying
+   * (429, 5xx, a broken connection, no first chunk in time) is retried with backoff; after its
+   * first output nothing is retried. Fails with an AgentError whose message is fit to show the user.
    */
   answer(turns: readonly ConversationTurn[], scope: AnswerScope, settings: AnswerSettings = {}): Observable<AgentEvent> {
     // Handed to the one subscriber rather than kept by the Observable, which lives as long as the answer.
@@ -116,11 +115,18 @@ export class AgentService {
 
       const calls = result.calls.map((call) => toolCallPart(call));
       for (const call of calls) emit(call);
+      // The calls are answered before the answer ends, so that the stored answer stays a valid history for later turns.
+      const refuseAll = (error: string) => {
+        for (const call of calls) emit({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, error });
+      };
+      if (conversation.released) {
+        // Offered no tools, the model called one after its text, when the conversation was let go: no step can follow.
+        refuseAll('Not run: no tools are offered to the model.');
+        throw new AgentError('The model asked for a tool, but no tools are offered; the answer was ended there, and what was said is kept.');
+      }
       conversation.add({ role: 'model', content: result.text, toolCalls: result.calls });
       if (step >= maxSteps) {
-        // The calls are answered, so that the stored answer stays a valid history for later turns.
-        const error = `Not run: the answer reached its limit of ${maxSteps} model calls (AGENT_MAX_STEPS).`;
-        for (const call of calls) emit({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, error });
+        refuseAll(`Not run: the answer reached its limit of ${maxSteps} model calls (AGENT_MAX_STEPS).`);
         throw new AgentError(`The answer needed more than ${maxSteps} model calls (AGENT_MAX_STEPS) and was ended; what was said is kept.`);
       }
       // In parallel; each result is announced as it comes, and given back to the model in call order.
@@ -268,18 +274,26 @@ class SentConversation {
   }
 
   get turns(): readonly ConversationTurn[] {
-    if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
-    return this.held;
+    return this.kept();
   }
 
   add(turn: ConversationTurn): void {
-    if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
-    this.held.push(turn);
+    this.kept().push(turn);
   }
 
   release(): void {
     this.held = undefined;
   }
+
+  get released(): boolean {
+    return this.held === undefined;
+  }
+
+  private kept(): ConversationTurn[] {
+    if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
+    return this.held;
+  }
+
 }
 
 /**

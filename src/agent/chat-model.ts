@@ -57,7 +57,9 @@ export type ModelChunk =
 
 /**
  * A source of streamed answers. Implementations yield chunks in order and stop promptly
- * once `signal` aborts; any other failure is thrown as an AgentError.
+ * once `signal` aborts; any other failure is thrown as an AgentError. `streamText` may send the
+ * call at once rather than on the first read, so that what reads the answer need not keep the
+ * request (a generator keeps its arguments until it ends): iterate what it returns, or abort.
  */
 export interface ChatModel {
   /** Stored with each answer and shown in the start-up log. */
