@@ -74,3 +74,71 @@ describe('createNodeHttpFetch', () => {
     expect(received).toEqual([]);
   });
 });
+
+describe('createNodeHttpFetch on kept-alive sockets', () => {
+  let server: Server;
+  let url: string;
+  /** Per request: which connection it came on (1-based) and its body. */
+  const seen: { connection: number; body: string }[] = [];
+  let closeSecondOnEachConnection = true;
+
+  beforeEach(async () => {
+    seen.length = 0;
+    const connectionOf = new WeakMap<object, { number: number; requests: number }>();
+    let connections = 0;
+    server = createServer((req, res) => {
+      const connection = connectionOf.get(req.socket)!;
+      const nth = ++connection.requests;
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        seen.push({ connection: connection.number, body });
+        // As a server whose idle timeout closed the socket just as the client reused it.
+        if (closeSecondOnEachConnection && nth === 2) return void req.socket.destroy();
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(`answer ${seen.length}`);
+      });
+    });
+    server.on('connection', (socket) => connectionOf.set(socket, { number: ++connections, requests: 0 }));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    closeSecondOnEachConnection = true;
+  });
+
+  it('sends a request again, on another socket, when the kept-alive one it was sent on had been closed by the server', async () => {
+    const fetchOverNode = createNodeHttpFetch();
+    const first = await fetchOverNode(url, { method: 'POST', body: 'one' });
+    expect(await first.text()).toBe('answer 1');
+    // On the first socket again: the server closes it; the request is sent once more on a new one.
+    const second = await fetchOverNode(url, { method: 'POST', body: 'two' });
+    expect(second.status).toBe(200);
+    expect(await second.text()).toBe('answer 3');
+    expect(seen).toEqual([
+      { connection: 1, body: 'one' },
+      { connection: 1, body: 'two' },
+      { connection: 2, body: 'two' },
+    ]);
+  });
+
+  it('does not send again what failed on a new socket', async () => {
+    closeSecondOnEachConnection = false;
+    const fetchOverNode = createNodeHttpFetch();
+    // Every request on a new socket, closed by the server before it answers.
+    server.removeAllListeners('request');
+    server.on('request', (req) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push({ connection: 0, body: '' });
+        req.socket.destroy();
+      });
+    });
+    await expect(fetchOverNode(url, { method: 'POST', body: 'once' })).rejects.toThrow('fetch failed');
+    expect(seen).toHaveLength(1);
+  });
+});

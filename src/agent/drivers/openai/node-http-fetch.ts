@@ -28,21 +28,50 @@ export function createNodeHttpFetch(): typeof fetch {
   return (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    let opened: { req: ClientRequest; response: Promise<Response> };
-    let payload: string | Uint8Array | undefined;
     try {
       const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-      payload = bodyOf(init.body);
-      // node:http throws at once on what it refuses (a control character in a header value, say).
-      opened = open(url, init.method ?? 'GET', headersOf(init.headers), signal, agents[url.protocol === 'https:' ? 'https:' : 'http:']);
+      const agent = agents[url.protocol === 'https:' ? 'https:' : 'http:'];
+      return send(url, init.method ?? 'GET', headersOf(init.headers), bodyOf(init.body), signal, agent, MAX_STALE_SOCKETS);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
     }
-    // Sent from here, where no closure sees it: the closures in open() live as long as the
-    // response, and a request body (the whole context, tens of KB) must not live with them.
-    opened.req.end(payload);
-    return opened.response;
   };
+}
+
+/**
+ * Kept-alive sockets that may be found closed by the server in a row, each costing one resend: as
+ * many as the pool may hold idle after a burst is more than any server closes at once.
+ */
+const MAX_STALE_SOCKETS = 3;
+
+/** Failures of a request on a kept-alive socket that the server had closed: the server never saw it. */
+const staleSocketFailures = new WeakSet<Error>();
+
+/**
+ * Sends the request, again on another socket when a kept-alive one turns out to have been closed by
+ * the server (the race Node's docs describe for `request.reusedSocket`: a server's idle timeout
+ * closing the socket as it is reused). The payload lives in this frame only until the response's
+ * headers come: the closures in open() live as long as the response, and a request body (the whole
+ * context, tens of KB) must not live with them.
+ */
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | Uint8Array | undefined,
+  signal: AbortSignal | undefined,
+  agent: HttpAgent,
+  staleSocketsLeft: number,
+): Promise<Response> {
+  // node:http throws at once on what it refuses (a control character in a header value, say): the caller rejects with it.
+  const opened = open(url, method, headers, signal, agent);
+  opened.req.end(payload);
+  return opened.response.catch((error: unknown) => {
+    if (staleSocketsLeft > 0 && error instanceof Error && staleSocketFailures.has(error)) {
+      return send(url, method, headers, payload, signal, agent, staleSocketsLeft - 1);
+    }
+    throw error;
+  });
 }
 
 /** The request, without its body yet, and the Response it brings. */
@@ -102,10 +131,12 @@ function open(url: URL, method: string, headers: Record<string, string>, signal:
       nodeBodies.set(webResponse, incoming);
       resolve(webResponse);
     });
-    req.once('error', (error) => {
+    req.once('error', (error: NodeJS.ErrnoException) => {
       signal?.removeEventListener('abort', onAbort);
-      if (body) body.error(error); // the response had begun: its body fails
-      else reject(Object.assign(new TypeError('fetch failed'), { cause: error }));
+      if (body) return body.error(error); // the response had begun: its body fails
+      const failure = Object.assign(new TypeError('fetch failed'), { cause: error });
+      if (req.reusedSocket && error.code === 'ECONNRESET' && !signal?.aborted) staleSocketFailures.add(failure);
+      reject(failure);
     });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
