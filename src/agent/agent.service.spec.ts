@@ -79,11 +79,10 @@ describe('AgentService', () => {
     await upstream.close();
   });
 
-  const openAiModel = () => new OpenAiChatModel({ apiKey: 'sk-test', baseURL: upstream.baseURL, model: 'gpt-test' });
+  const openAiModel = (httpClient?: 'node' | 'fetch') => new OpenAiChatModel({ apiKey: 'sk-test', baseURL: upstream.baseURL, model: 'gpt-test', httpClient });
 
   it.each(['node', 'fetch'] as const)('lets go of the conversation once the answer has text, when no tools are offered (openai driver over %s)', async (httpClient) => {
-    const model = new OpenAiChatModel({ apiKey: 'sk-test', baseURL: upstream.baseURL, model: 'gpt-test', httpClient });
-    const agent = new AgentService(model, config, new AgentTools([], config));
+    const agent = new AgentService(openAiModel(httpClient), config, new AgentTools([], config));
     // The fake holds the answer after its first token for as long as the test looks.
     upstream.enqueue({ tokens: ['first ', 'second'], tokenDelays: [0, 60_000] });
     const result = await collectedWhileStreaming(agent);

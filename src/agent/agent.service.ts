@@ -293,7 +293,6 @@ class SentConversation {
     if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
     return this.held;
   }
-
 }
 
 /**
