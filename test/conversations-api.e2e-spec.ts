@@ -487,8 +487,14 @@ describe('conversations API', () => {
 
       const beforeShort = rowsRead.count;
       await ask(short.id, 'short question');
-      expect(rowsRead.count - beforeShort).toBe(11); // 10 stored + the new prompt
+      expect(rowsRead.count - beforeShort).toBe(10); // the 10 stored: the new prompt is known without a read
       expect(e2e.fake.requests[1].body.messages).toHaveLength(11);
+
+      // The next answer in a conversation reads nothing: the path above its prompt is the one the answer before read.
+      const beforeNext = rowsRead.count;
+      await ask(long.id, 'a question after that');
+      expect(rowsRead.count - beforeNext).toBe(0);
+      expect(e2e.fake.requests[2].body.messages.slice(-3).map((m) => m.content)).toEqual(['the newest question', expect.any(String), 'a question after that']);
     });
 
     it('GET /chat/ streams a long history completely, in order', async () => {

@@ -8,6 +8,7 @@ import { AnswerRelay } from './answer-relay.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
 import { ChatController } from './chat.controller.js';
 import { ChatService } from './chat.service.js';
+import { ContextReader } from './context-reader.js';
 import { InfoController } from './info.controller.js';
 import { ModelsController } from './models.controller.js';
 
@@ -18,7 +19,7 @@ import { ModelsController } from './models.controller.js';
 @Module({
   imports: [AgentModule, AccessModule, PersistenceModule, RedisModule],
   controllers: [ChatController, InfoController, ModelsController],
-  providers: [ChatService, AnswerRunRegistry, AnswerRelay, PubSub],
+  providers: [ChatService, ContextReader, AnswerRunRegistry, AnswerRelay, PubSub],
   exports: [ChatService, AnswerRunRegistry],
 })
 export class ChatModule {}

@@ -14,18 +14,18 @@ import { StreamSlots } from '../access/stream-slots.js';
 import type { Observable } from 'rxjs';
 import { AgentService, type AnswerSettings } from '../agent/agent.service.js';
 import { RetryLaterException } from '../common/http-error.filter.js';
-import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationRepository, type ConversationSettings } from '../persistence/conversation.repository.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
+import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { hasToolParts } from '../agent/answer-parts.js';
-import { boundedContext, contextTurns } from './answer-context.js';
 import { AnswerRelay, RelayUnavailableError } from './answer-relay.js';
 import { type AnswerEvent, AnswerRun, type AnswerRunSteps } from './answer-run.js';
 import { AnswerRunRegistry } from './answer-run.registry.js';
 import { conversationIdFor } from './conversation-ids.js';
 import { titleFrom } from './conversation-titles.js';
+import { ContextReader } from './context-reader.js';
 import { observeAnswer } from '../telemetry/answer-telemetry.js';
 
 /** The ids an AI SDK client holds for a prompt it sends: how its edits are told from new prompts. */
@@ -85,6 +85,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly runs: AnswerRunRegistry,
     private readonly slots: StreamSlots,
     private readonly relay: AnswerRelay,
+    private readonly contexts: ContextReader,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -183,17 +184,19 @@ export class ChatService implements BeforeApplicationShutdown {
         return { prompt, answer: appended[0] };
       },
       // The prompt and the path above it, within the budget.
-      context: async ({ prompt }) =>
-        contextTurns(
-          await boundedContext(
-            (fromId, limit) => this.messages.contextPath(conversationId, fromId, limit),
-            prompt.id,
-            this.config.contextMaxTokens,
-            estimateTokens,
-          ),
-        ),
+      context: ({ prompt, answer }) => {
+        this.contexts.answerStarted(conversationId, prompt, answer);
+        return this.contexts.turns(conversationId, prompt.id);
+      },
       answer: (context) => this.agent.answer(context, { ownerId, conversationId }, settings),
-      store: ({ answer }, outcome) => this.messages.finishAnswer(answer, outcome),
+      store: async ({ answer }, outcome) => {
+        let stored: MessageEntity | undefined;
+        try {
+          return (stored = await this.messages.finishAnswer(answer, outcome));
+        } finally {
+          this.contexts.answerEnded(conversationId, answer.id, stored);
+        }
+      },
       checkpoint: ({ answer }, { text, parts }) => this.messages.checkpoint(answer.id, text, hasToolParts(parts) ? JSON.stringify(parts) : null),
     };
   }

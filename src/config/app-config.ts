@@ -43,6 +43,8 @@ export interface AppConfig {
   readonly maxPromptChars: number;
   /** Budget for the history sent to the model (system prompt excluded), in estimated tokens. */
   readonly contextMaxTokens: number;
+  /** Memory for the finished messages answers' contexts have read, shared by the answers that read them again (0: none kept). */
+  readonly contextCacheBytes: number;
   /** Upstream limits: wait for the first token, wait between tokens, tries before the first token. */
   readonly upstream: { readonly firstTokenTimeoutMs: number; readonly idleTimeoutMs: number; readonly retries: number };
   /** An empty line goes out on a stream that has been quiet this long, so idle-timing proxies keep it open. */
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const chatDebounceMs = integer('CHAT_DEBOUNCE_MS', 10, 0, 10_000);
   const maxPromptChars = integer('MAX_PROMPT_CHARS', 32_000, 1, 10_000_000);
   const contextMaxTokens = integer('CONTEXT_MAX_TOKENS', 8_000, 100, 10_000_000);
+  const contextCacheBytes = integer('CONTEXT_CACHE_MB', 16, 0, 65_536) * 1024 * 1024;
   const allowRemoteImages = boolean('ALLOW_REMOTE_IMAGES', false);
   const upstream = {
     firstTokenTimeoutMs: integer('UPSTREAM_FIRST_TOKEN_TIMEOUT_MS', 60_000, 100, 3_600_000),
@@ -275,6 +278,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     chatDebounceMs,
     maxPromptChars,
     contextMaxTokens,
+    contextCacheBytes,
     allowRemoteImages,
     upstream,
     keepAliveMs,

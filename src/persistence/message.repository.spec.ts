@@ -211,18 +211,21 @@ describe('MessageRepository on a real SQLite file', () => {
       expect(await repository.page(conversation, 2, 999_999)).toBeNull();
     });
 
-    it('walks the context up the path a page at a time, leaving out answers still streaming', async () => {
-      const [q1] = await repository.append(conversation, [user('q1'), model('a1')]);
+    it('walks the context up the path a page at a time, newest first, each row with its parent and status', async () => {
+      const [q1, a1] = await repository.append(conversation, [user('q1'), model('a1')]);
       await repository.append(conversation, [model('other branch')], { parentId: q1.id });
-      await repository.activate(conversation, q1.id + 1);
-      const [q2] = await repository.append(conversation, [user('q2'), model('', 'streaming')]);
+      await repository.activate(conversation, a1.id);
+      const [q2, a2] = await repository.append(conversation, [user('q2'), model('', 'streaming')]);
       const [q3] = await repository.append(conversation, [user('q3')]);
       const page = await repository.contextPath(conversation, q3.id, 2);
-      expect(page.messages.map((m) => m.content)).toEqual(['q3']); // q2's answer streams
-      expect(page.next).toBe(q2.id);
-      const rest = await repository.contextPath(conversation, page.next!, 10);
-      expect(rest.messages.map((m) => m.content)).toEqual(['q2', 'a1', 'q1']);
-      expect(rest.next).toBeNull();
+      expect(page.map((m) => [m.id, m.parentId, m.role, m.content, m.status])).toEqual([
+        [q3.id, a2.id, 'user', 'q3', 'complete'],
+        [a2.id, q2.id, 'model', '', 'streaming'],
+      ]);
+      const rest = await repository.contextPath(conversation, page[1].parentId!, 10);
+      expect(rest.map((m) => m.content)).toEqual(['q2', 'a1', 'q1']);
+      expect(rest.at(-1)!.parentId).toBeNull();
+      expect(await repository.contextPath('another conversation', q3.id, 10)).toEqual([]);
     });
   });
 });

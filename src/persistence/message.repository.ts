@@ -32,13 +32,17 @@ export interface AnswerOutcome {
   readonly parts?: string | null;
 }
 
-/** A message as the model's context needs it. */
-export interface ContextMessage {
+/** A message of a path as an answer's context reads it (contextPath). */
+export interface ContextRow {
   readonly id: number;
+  readonly parentId: number | null;
   readonly role: MessageRole;
   readonly content: string;
   /** JSON; null when the message is only its text. */
   readonly parts: string | null;
+  readonly status: MessageStatus;
+  /** The instance writing the answer; null once its writer stored it (and for prompts). */
+  readonly instanceId: string | null;
 }
 
 export interface SearchMatch {
@@ -50,13 +54,6 @@ export interface SearchMatch {
   readonly title: string | null;
 }
 
-/** One page of the walk up a conversation's path, for an answer's context. */
-export interface ContextPage {
-  /** Newest first: what the model may see (finished messages; a `streaming` one is left out). */
-  readonly messages: ContextMessage[];
-  /** Where the path goes on above this page (pass as the next `fromId`); null at the first prompt. */
-  readonly next: number | null;
-}
 
 /** A message's place in the tree, for checks before a branch is made. */
 export interface TreeNode {
@@ -97,8 +94,8 @@ const walkUp = (columns: string) => `WITH RECURSIVE path(${columns}, depth) AS (
 )
 SELECT ${columns} FROM path ORDER BY id DESC`;
 
-const WALK_CONTEXT = walkUp('id, parent_id, role, content, parts, status');
-type ContextTuple = readonly [id: number, parentId: number | null, role: MessageRole, content: string, parts: string | null, status: MessageStatus];
+const WALK_CONTEXT = walkUp('id, parent_id, role, content, parts, status, instance_id');
+type ContextTuple = readonly [id: number, parentId: number | null, role: MessageRole, content: string, parts: string | null, status: MessageStatus, instanceId: string | null];
 const WALK_IDS = walkUp('id, parent_id');
 
 /** Every parent link of conversation `?`, from the covering (conversation_id, parent_id, id) index alone. */
@@ -194,15 +191,13 @@ export class MessageRepository {
   /**
    * Up to `limit` messages of the path from `fromId` (included) up towards the first prompt,
    * newest first: one page of an answer's context. A walk along parent links, so the work is
-   * the page's, whatever the size of the conversation or its number of branches.
+   * the page's, whatever the size of the conversation or its number of branches. Empty when
+   * `fromId` is not a message of the conversation.
    */
-  async contextPath(conversationId: string, fromId: number, limit: number): Promise<ContextPage> {
-    // Only what the model sees, from rows read as arrays: no entity, nor a driver-built object, per row.
+  async contextPath(conversationId: string, fromId: number, limit: number): Promise<ContextRow[]> {
+    // From rows read as arrays: no entity, nor a driver-built object, per row.
     const rows = await this.sql.tuples<ContextTuple>(WALK_CONTEXT, [fromId, conversationId, Math.trunc(limit)]);
-    const messages: ContextMessage[] = [];
-    for (const [id, , role, content, parts, status] of rows) if (status !== 'streaming') messages.push({ id, role, content, parts });
-    const last = rows.at(-1);
-    return { messages, next: rows.length === Math.trunc(limit) && last ? last[1] : null };
+    return rows.map(([id, parentId, role, content, parts, status, instanceId]) => ({ id, parentId, role, content, parts, status, instanceId }));
   }
 
   /**
