@@ -6,26 +6,38 @@ import type { ContextRow } from '../persistence/message.repository.js';
 export const CONTEXT_PAGE_SIZE = 64;
 
 /** A message of a conversation's path as an answer's context uses it: what the model reads of it, and what that costs. */
-export interface ContextEntry {
-  readonly id: number;
-  readonly conversationId: string;
-  readonly parentId: number | null;
-  /** Empty when the model sees nothing of the message: an answer still streaming, or one that failed before any text or tool call. */
-  readonly turns: readonly ConversationTurn[];
-  /** The turns' cost against the context's budget, in estimated tokens. */
-  readonly tokens: number;
-}
+export class ContextEntry {
+  private made: readonly ConversationTurn[] | undefined;
 
-/** The entry for a row of conversation `conversationId`: prompts as they are, answers with their tool steps (answerTurns). */
-export function contextEntry(conversationId: string, row: ContextRow, estimateTokens: (content: string) => number): ContextEntry {
-  const seen = row.status !== 'streaming' && (row.content.length > 0 || row.parts !== null);
-  return {
-    id: row.id,
-    conversationId,
-    parentId: row.parentId,
-    turns: !seen ? [] : row.role === 'user' ? [{ role: 'user', content: row.content }] : answerTurns(row.content, row.parts ? (JSON.parse(row.parts) as AnswerPart[]) : null),
-    tokens: seen ? estimateTokens(row.parts ?? row.content) : 0,
-  };
+  private constructor(
+    readonly id: number,
+    readonly conversationId: string,
+    readonly parentId: number | null,
+    /** What the model reads of the message; null when nothing (an answer still streaming, or one that failed before any text or tool call). */
+    private readonly message: Pick<ContextRow, 'role' | 'content' | 'parts'> | null,
+    /** The message's cost against the context's budget, in estimated tokens. */
+    readonly tokens: number,
+  ) {}
+
+  /** The entry for a row of conversation `conversationId`. */
+  static of(conversationId: string, row: ContextRow, estimateTokens: (content: string) => number): ContextEntry {
+    const seen = row.status !== 'streaming' && (row.content.length > 0 || row.parts !== null);
+    return new ContextEntry(row.id, conversationId, row.parentId, seen ? { role: row.role, content: row.content, parts: row.parts } : null, seen ? estimateTokens(row.parts ?? row.content) : 0);
+  }
+
+  get seen(): boolean {
+    return this.message !== null;
+  }
+
+  /** Prompts as they are, answers with their tool steps (answerTurns); made when first asked for, for the messages an answer picks. */
+  get turns(): readonly ConversationTurn[] {
+    if (this.made) return this.made;
+    const message = this.message;
+    if (!message) return (this.made = []);
+    this.made =
+      message.role === 'user' ? [{ role: 'user', content: message.content }] : answerTurns(message.content, message.parts ? (JSON.parse(message.parts) as AnswerPart[]) : null);
+    return this.made;
+  }
 }
 
 /**
@@ -47,7 +59,7 @@ export async function boundedContext(
   walk: while (cursor !== null) {
     const page = await readPage(cursor, CONTEXT_PAGE_SIZE);
     for (const entry of page) {
-      if (entry.turns.length === 0) continue;
+      if (!entry.seen) continue;
       if (entry.tokens > budget && picked.length > 0) break walk;
       budget -= entry.tokens;
       picked.push(entry);

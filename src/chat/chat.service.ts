@@ -17,7 +17,6 @@ import { RetryLaterException } from '../common/http-error.filter.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConversationRepository, type ConversationSettings } from '../persistence/conversation.repository.js';
 import { nextTimestamp } from '../persistence/message-clock.js';
-import type { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type NewMessage } from '../persistence/message.repository.js';
 import { hasToolParts } from '../agent/answer-parts.js';
 import { AnswerRelay, RelayUnavailableError } from './answer-relay.js';
@@ -190,12 +189,10 @@ export class ChatService implements BeforeApplicationShutdown {
       },
       answer: (context) => this.agent.answer(context, { ownerId, conversationId }, settings),
       store: async ({ answer }, outcome) => {
-        let stored: MessageEntity | undefined;
-        try {
-          return (stored = await this.messages.finishAnswer(answer, outcome));
-        } finally {
-          this.contexts.answerEnded(conversationId, answer.id, stored);
-        }
+        this.contexts.answerStoring(answer.id);
+        const stored = await this.messages.finishAnswer(answer, outcome);
+        this.contexts.answerStored(conversationId, stored);
+        return stored;
       },
       checkpoint: ({ answer }, { text, parts }) => this.messages.checkpoint(answer.id, text, hasToolParts(parts) ? JSON.stringify(parts) : null),
     };

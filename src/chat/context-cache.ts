@@ -30,10 +30,14 @@ export class ContextCache {
     return this.entries.get(id)?.entry;
   }
 
-  /** Keeps an entry; `textLength`: the characters of its message's content and parts. */
+  /**
+   * Keeps an entry; `textLength`: the characters of its message's content and parts, counted at
+   * two bytes each (V8 keeps text outside Latin-1 at two; parts become objects when read): an
+   * estimate on the safe side, not a measure.
+   */
   keep(entry: ContextEntry, textLength: number): void {
     if (!this.enabled || this.entries.has(entry.id)) return;
-    const bytes = textLength + ENTRY_OVERHEAD_BYTES;
+    const bytes = 2 * textLength + ENTRY_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) return;
     this.entries.set(entry.id, { entry, bytes });
     this.bytes += bytes;

@@ -33,8 +33,9 @@ describe('ContextReader on a real SQLite file', () => {
     const [promptRow, answerRow] = await repository.append(conversation, [user(prompt), streaming()], { parentId: options.parentId });
     context.answerStarted(conversation, promptRow, answerRow);
     const turns = await context.turns(conversation, promptRow.id);
+    context.answerStoring(answerRow.id);
     const stored = await repository.finishAnswer(answerRow, { status: 'complete', content: text, ...(options.parts && { parts: JSON.stringify(options.parts) }) });
-    context.answerEnded(conversation, answerRow.id, stored);
+    context.answerStored(conversation, stored);
     return { prompt: promptRow, answer: stored, turns };
   }
 
@@ -108,10 +109,38 @@ describe('ContextReader on a real SQLite file', () => {
     expect(long.turns).toEqual(await uncached(budget).turns(conversation, long.prompt.id));
   });
 
-  it("never keeps an answer a sweep marked interrupted while its writer may still store it", async () => {
+  it('passes through the answers this process is writing, and reads them once they are stored', async () => {
+    const context = reader();
+    const { answer: a1 } = await answer(context, 'q1', 'a1');
+    const [q2, a2] = await repository.append(conversation, [user('q2'), streaming()], { parentId: a1.id });
+    context.answerStarted(conversation, q2, a2);
+    // A prompt sent under the answer while it is still being written.
+    const [q3, a3] = await repository.append(conversation, [user('q3'), streaming()], { parentId: a2.id });
+    context.answerStarted(conversation, q3, a3);
+    expect((await context.turns(conversation, q3.id)).map((t) => t.content)).toEqual(['q1', 'a1', 'q2', 'q3']);
+    expect(reads).toEqual([]);
+
+    context.answerStoring(a2.id);
+    await repository.checkpoint(a2.id, 'a2 so far');
+    expect((await context.turns(conversation, q3.id)).map((t) => t.content)).toEqual(['q1', 'a1', 'q2', 'q3']); // streaming in the database
+    context.answerStored(conversation, await repository.finishAnswer(a2, { status: 'complete', content: 'a2' }));
+    reads = [];
+    expect((await context.turns(conversation, q3.id)).map((t) => t.content)).toEqual(['q1', 'a1', 'q2', 'a2', 'q3']);
+    expect(reads).toEqual([]);
+
+    // A store that failed: the answer is read from the database, as it is there.
+    context.answerStoring(a3.id);
+    const [q4] = await repository.append(conversation, [user('q4')], { parentId: a3.id });
+    reads = [];
+    expect((await context.turns(conversation, q4.id)).map((t) => t.content)).toEqual(['q1', 'a1', 'q2', 'a2', 'q3', 'q4']);
+    expect(reads).toEqual([2]); // q4 and a3; from q3 up, memory
+  });
+
+  it('never keeps an answer a sweep marked interrupted while its writer may still store it', async () => {
     const context = reader();
     const { answer: a1 } = await answer(context, 'q1', 'a1');
     const [, a2] = await repository.append(conversation, [user('q2'), streaming()], { parentId: a1.id });
+    await dataSource.query(`UPDATE messages SET instance_id = 'another instance' WHERE id = ?`, [a2.id]);
     await repository.checkpoint(a2.id, 'partial');
     // What InterruptedAnswers does to the answers of an instance that looks gone: the writer's id stays.
     await dataSource.query(`UPDATE messages SET status = 'interrupted', error = 'gone' WHERE id = ?`, [a2.id]);
@@ -119,6 +148,15 @@ describe('ContextReader on a real SQLite file', () => {
     expect((await context.turns(conversation, q3.id)).map((t) => t.content)).toEqual(['q1', 'a1', 'q2', 'partial', 'q3']);
     await repository.finishAnswer(a2, { status: 'complete', content: 'the whole answer' });
     expect((await context.turns(conversation, q3.id)).map((t) => t.content)).toEqual(['q1', 'a1', 'q2', 'the whole answer', 'q3']);
+  });
+
+  it('makes the turns of the messages it picks only: a broken answer above the budget is never read', async () => {
+    const { answer: a1 } = await answer(reader(), 'q1', 'a1');
+    await dataSource.query(`UPDATE messages SET parts = '{not json' WHERE id = ?`, [a1.id]);
+    const [q2] = await repository.append(conversation, [user('x'.repeat(1_000))], { parentId: a1.id });
+    const cold = reader({ CONTEXT_MAX_TOKENS: '200' });
+    expect(await cold.turns(conversation, q2.id)).toEqual([{ role: 'user', content: 'x'.repeat(1_000) }]);
+    expect(reads).toEqual([2]); // the prompt, over the budget alone, and the answer, which ends the walk
   });
 
   it("does not walk from another conversation's message", async () => {

@@ -4,7 +4,7 @@ import { estimateTokens } from '../agent/token-estimate.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import { type ContextRow, MessageRepository } from '../persistence/message.repository.js';
-import { boundedContext, type ContextEntry, contextEntry } from './answer-context.js';
+import { boundedContext, ContextEntry } from './answer-context.js';
 import { ContextCache } from './context-cache.js';
 
 /**
@@ -64,13 +64,20 @@ export class ContextReader {
   /** An answer's rows are stored (its prompt, settled, and the answer, streaming): later walks find them here. */
   answerStarted(conversationId: string, prompt: MessageEntity, answer: MessageEntity): void {
     this.entryOf(conversationId, rowOf(prompt));
-    this.writing.set(answer.id, contextEntry(conversationId, rowOf(answer), estimateTokens));
+    this.writing.set(answer.id, ContextEntry.of(conversationId, rowOf(answer), estimateTokens));
   }
 
-  /** The answer this process was writing is stored (`stored`), or could not be (undefined): walks read it as stored. */
-  answerEnded(conversationId: string, answerId: number, stored: MessageEntity | undefined): void {
+  /**
+   * The answer this process was writing is about to be stored: from now on walks read it from the
+   * database, which has it streaming until the store commits, and stored after.
+   */
+  answerStoring(answerId: number): void {
     this.writing.delete(answerId);
-    if (stored) this.entryOf(conversationId, rowOf(stored));
+  }
+
+  /** The answer is stored: later walks find it here. */
+  answerStored(conversationId: string, stored: MessageEntity): void {
+    this.entryOf(conversationId, rowOf(stored));
   }
 
   /** The turns the model reads for the prompt `promptId` of conversation `conversationId`, within CONTEXT_MAX_TOKENS. */
@@ -109,7 +116,7 @@ export class ContextReader {
   private entryOf(conversationId: string, row: ContextRow): ContextEntry {
     const cached = this.cache.get(row.id);
     if (cached) return cached;
-    const entry = contextEntry(conversationId, row, estimateTokens);
+    const entry = ContextEntry.of(conversationId, row, estimateTokens);
     if (isSettled(row)) this.cache.keep(entry, row.content.length + (row.parts?.length ?? 0));
     return entry;
   }
