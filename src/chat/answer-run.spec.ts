@@ -343,6 +343,17 @@ describe('AnswerRun', () => {
     expect(events.at(-1)).toMatchObject({ type: 'error', message: 'The answer was stopped.', stopped: true });
   });
 
+  it('sends the text its debounce held back before it tells the subscribers it stopped: they show what is stored', async () => {
+    const { steps, run, events } = await bringTo('streaming', { ...ABORT, debounceMs: 60_000 });
+    steps.model.next({ text: 'Hello there', usage: null }); // within the window: held back
+    expect(events.filter((e) => e.type === 'text').at(-1)).toEqual({ type: 'text', text: 'Hello' });
+    const stopped = run.stop('stopped');
+    steps.storing.resolve();
+    await stopped;
+    expect(steps.stored[0].content).toBe('Hello there');
+    expect(events.slice(-2)).toMatchObject([{ type: 'text', text: 'Hello there' }, { type: 'error', stopped: true }]);
+  });
+
   it('stops itself once it has run for maxDurationMs', async () => {
     const { steps, run, events } = await bringTo('streaming', { ...ABORT, maxDurationMs: 30 });
     await new Promise((resolve) => setTimeout(resolve, 60));

@@ -227,10 +227,14 @@ export class AnswerRun {
         // begin() looks at this after each step that waits.
         this.stopRequest ??= reason;
         break;
-      case 'streaming':
+      case 'streaming': {
         this.model?.unsubscribe();
+        // The debounce let go of the text it held back, which is stored: the subscribers get it first, so what they show is what is kept.
+        const shown = this.sent.findLast((event) => event.type === 'text');
+        if (this.progress.text !== (shown?.type === 'text' ? shown.text : '')) this.emit({ type: 'text', text: this.progress.text });
         this.finish(this.stopEnding(reason));
         break;
+      }
       case 'finishing':
       case 'done':
         break;
