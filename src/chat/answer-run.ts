@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { filter, map, Observable, Subject, type Subscription } from 'rxjs';
+import { filter, map, Observable, Subject, takeUntil } from 'rxjs';
 import type { AgentError } from '../agent/agent-error.js';
 import type { AgentEvent } from '../agent/agent.service.js';
 import { type AnswerPart, hasToolParts, type ToolCallPart, type ToolErrorPart, type ToolResultPart, unansweredCalls, withText } from '../agent/answer-parts.js';
@@ -123,8 +123,9 @@ export class AnswerRun {
    * run of text events kept as its last (text events are cumulative).
    */
   private readonly sent: AnswerEvent[] = [];
-  private model: Subscription | undefined;
   private stopRequest: StopReason | undefined;
+  /** Ends the model's events early (a stop while streaming); the debounce then sends what it held back. */
+  private readonly stopping = new Subject<void>();
   /** Why the run was refused before anything was stored. */
   private refusal: { readonly error: unknown } | undefined;
   private ending: Ending | undefined;
@@ -227,14 +228,12 @@ export class AnswerRun {
         // begin() looks at this after each step that waits.
         this.stopRequest ??= reason;
         break;
-      case 'streaming': {
-        this.model?.unsubscribe();
-        // The debounce let go of the text it held back, which is stored: the subscribers get it first, so what they show is what is kept.
-        const shown = this.sent.findLast((event) => event.type === 'text');
-        if (this.progress.text !== (shown?.type === 'text' ? shown.text : '')) this.emit({ type: 'text', text: this.progress.text });
-        this.finish(this.stopEnding(reason));
+      case 'streaming':
+        // Completes the model's events (aborting the call): the debounce sends what it held back,
+        // so the subscribers see all that is stored, then the run finishes as stopped.
+        this.stopRequest = reason;
+        this.stopping.next();
         break;
-      }
       case 'finishing':
       case 'done':
         break;
@@ -272,12 +271,13 @@ export class AnswerRun {
     if (this.stopRequest) return this.finish(this.stopEnding(this.stopRequest));
 
     this.moveTo('streaming');
-    this.model = this.steps
+    this.steps
       .answer(context)
       .pipe(
         map((event) => this.advance(event)),
         // Only new text and tool steps are worth an event: a usage report carries neither.
         filter((event): event is AnswerEvent => event !== null),
+        takeUntil(this.stopping),
         throttleLatest(this.options.debounceMs, (event) => event.type === 'text'),
       )
       .subscribe({
@@ -286,7 +286,7 @@ export class AnswerRun {
           AnswerRun.logger.warn(`Model call failed: ${error.message} (${describeCause(error)})`);
           this.finish({ status: 'error', message: error.message });
         },
-        complete: () => this.finish({ status: 'complete' }),
+        complete: () => this.finish(this.stopRequest ? this.stopEnding(this.stopRequest) : { status: 'complete' }),
       });
   }
 

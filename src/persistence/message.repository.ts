@@ -54,7 +54,6 @@ export interface SearchMatch {
   readonly title: string | null;
 }
 
-
 /** A message's place in the tree, for checks before a branch is made. */
 export interface TreeNode {
   readonly id: number;
