@@ -90,7 +90,8 @@ describe('AgentService', () => {
     expect(result.events).toContainEqual({ type: 'text', text: 'first ' });
     expect(upstream.requests[0].body.messages).toHaveLength(result.of);
     expect(result.turns).toBe(result.of);
-    expect(result.sentMessages).toBe(result.of);
+    // Over node, the SDK is given the call without its messages: the driver's fetch makes the body as it sends it.
+    expect(result.sentMessages).toBe(httpClient === 'fetch' ? result.of : 0);
   });
 
   it('lets go of the conversation with the offline model too', async () => {

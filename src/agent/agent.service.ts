@@ -267,10 +267,14 @@ export class AgentService {
  * not hold its whole context (the bulk of its memory; README, Performance).
  */
 class SentConversation {
-  private held: ConversationTurn[] | undefined;
+  /**
+   * Never changed in place: a turn added (a tool step) makes a new array, so a request made from
+   * the turns keeps the turns it was made with (the openai driver makes its body as it sends it).
+   */
+  private held: readonly ConversationTurn[] | undefined;
 
   constructor(turns: readonly ConversationTurn[]) {
-    this.held = [...turns];
+    this.held = turns;
   }
 
   get turns(): readonly ConversationTurn[] {
@@ -278,7 +282,7 @@ class SentConversation {
   }
 
   add(turn: ConversationTurn): void {
-    this.kept().push(turn);
+    this.held = [...this.kept(), turn];
   }
 
   release(): void {
@@ -289,7 +293,7 @@ class SentConversation {
     return this.held === undefined;
   }
 
-  private kept(): ConversationTurn[] {
+  private kept(): readonly ConversationTurn[] {
     if (!this.held) throw new AgentError('The conversation was let go before its last model call.');
     return this.held;
   }

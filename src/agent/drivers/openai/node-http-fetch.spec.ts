@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
+import { createNodeHttpFetch, deferredBody, nodeBodyOf } from './node-http-fetch.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -13,6 +13,7 @@ describe('createNodeHttpFetch', () => {
   let url: string;
   const held: ServerResponse[] = [];
   const received: string[] = [];
+  const framing: { contentLength?: string; transferEncoding?: string }[] = [];
 
   beforeEach(async () => {
     // Answers with the headers at once and holds the body open, as a model's stream does while it answers.
@@ -22,6 +23,7 @@ describe('createNodeHttpFetch', () => {
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
         received.push(body);
+        framing.push({ contentLength: req.headers['content-length'], transferEncoding: req.headers['transfer-encoding'] });
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: {}\n\n');
         held.push(res);
@@ -35,6 +37,7 @@ describe('createNodeHttpFetch', () => {
   afterEach(async () => {
     for (const res of held.splice(0)) res.end();
     received.length = 0;
+    framing.length = 0;
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -65,6 +68,39 @@ describe('createNodeHttpFetch', () => {
     const stream = nodeBodyOf(response);
     expect(stream?.readableEnded).toBe(false);
     stream?.destroy();
+  });
+
+  it('makes a deferred body as it sends the request, not before, and sends it with its length', async () => {
+    const fetchOverNode = createNodeHttpFetch();
+    const text = JSON.stringify({ messages: [{ role: 'user', content: 'héllo' }] });
+    let made = 0;
+    const response = fetchOverNode(url, {
+      method: 'POST',
+      body: deferredBody(() => {
+        made++;
+        return text;
+      }),
+    });
+    // The socket is assigned and connected later on: nothing is made while the call waits for it.
+    expect(made).toBe(0);
+    expect((await response).status).toBe(200);
+    expect(made).toBe(1);
+    expect(received).toEqual([text]);
+    expect(framing).toEqual([{ contentLength: String(Buffer.byteLength(text)), transferEncoding: undefined }]);
+    nodeBodyOf(await response)?.destroy();
+  });
+
+  it('fails the request, rather than throwing, when a deferred body cannot be made', async () => {
+    const fetchOverNode = createNodeHttpFetch();
+    const response = fetchOverNode(url, {
+      method: 'POST',
+      body: deferredBody(() => {
+        throw new RangeError('Invalid string length');
+      }),
+    });
+    await expect(response).rejects.toThrow('fetch failed');
+    await expect(response).rejects.toHaveProperty('cause', expect.objectContaining({ message: 'Invalid string length' }));
+    expect(received).toEqual([]);
   });
 
   it('fails the request, rather than throwing, on what node:http refuses at once (a control character in a header)', async () => {
@@ -123,6 +159,18 @@ describe('createNodeHttpFetch on kept-alive sockets', () => {
       { connection: 1, body: 'one' },
       { connection: 1, body: 'two' },
       { connection: 2, body: 'two' },
+    ]);
+  });
+
+  it('makes a deferred body again for the request it sends again', async () => {
+    const fetchOverNode = createNodeHttpFetch();
+    await (await fetchOverNode(url, { method: 'POST', body: 'one' })).text();
+    let made = 0;
+    const second = await fetchOverNode(url, { method: 'POST', body: deferredBody(() => `two, made ${++made}`) });
+    expect(await second.text()).toBe('answer 3');
+    expect(seen.slice(1)).toEqual([
+      { connection: 1, body: 'two, made 1' },
+      { connection: 2, body: 'two, made 2' },
     ]);
   });
 

@@ -11,13 +11,30 @@ export function nodeBodyOf(response: Response): IncomingMessage | undefined {
   return nodeBodies.get(response);
 }
 
+/** A request body made as the request is sent, and made again if it is sent again. */
+class DeferredBody {
+  constructor(readonly make: () => string) {}
+}
+
+/** A fetch body, as the SDK's RequestInit types it. */
+export type RequestBody = NonNullable<RequestInit['body']>;
+
+/**
+ * A body that createNodeHttpFetch makes as it sends the request (and again for a resend), for a
+ * caller that would otherwise make it at once and keep it until the response's headers come.
+ * Only createNodeHttpFetch sends it; it is typed as a body so that it can stand in a RequestInit.
+ */
+export function deferredBody(make: () => string): RequestBody {
+  return new DeferredBody(make) as unknown as RequestBody;
+}
+
 /**
  * A `fetch` for the openai SDK on node:http with pooled keep-alive agents instead of Node's
  * built-in fetch (undici). The SDK is unchanged: it gets a standard Response whose body is a
  * ReadableStream fed from the socket. Measured by `npm run bench` (README, Performance): the
  * built-in fetch's per-request and per-chunk machinery cost more CPU and memory per stream.
  *
- * Only what the SDK uses: method, headers, a string or byte body, and an AbortSignal.
+ * Only what the SDK uses: method, headers, a string, byte or deferred body, and an AbortSignal.
  */
 export function createNodeHttpFetch(): typeof fetch {
   const agents = {
@@ -58,19 +75,40 @@ function send(
   url: URL,
   method: string,
   headers: Record<string, string>,
-  payload: string | Uint8Array | undefined,
+  payload: Payload,
   signal: AbortSignal | undefined,
   agent: HttpAgent,
   staleSocketsLeft: number,
 ): Promise<Response> {
   // node:http throws at once on what it refuses (a control character in a header value, say): the caller rejects with it.
   const opened = open(url, method, headers, signal, agent);
-  opened.req.end(payload);
+  if (payload instanceof DeferredBody) endWhenConnected(opened.req, payload);
+  else opened.req.end(payload);
   return opened.response.catch((error: unknown) => {
     if (staleSocketsLeft > 0 && error instanceof Error && staleSocketFailures.has(error)) {
       return send(url, method, headers, payload, signal, agent, staleSocketsLeft - 1);
     }
     throw error;
+  });
+}
+
+/**
+ * Makes the body once the request's socket is connected: a socket that is still connecting keeps
+ * what is written to it, and in a burst of answers connections wait their turn in the event loop
+ * for hundreds of milliseconds, each with its context as JSON (README, Performance).
+ */
+function endWhenConnected(req: ClientRequest, body: DeferredBody): void {
+  const end = () => {
+    if (req.destroyed) return; // aborted or failed meanwhile: nothing to send
+    try {
+      req.end(body.make());
+    } catch (error) {
+      req.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  req.once('socket', (socket) => {
+    if (socket.connecting) socket.once('connect', end);
+    else end();
   });
 }
 
@@ -159,9 +197,11 @@ function responseHeaders(raw: readonly string[]): Headers {
   return headers;
 }
 
-function bodyOf(body: RequestInit['body']): string | Uint8Array | undefined {
+type Payload = string | Uint8Array | DeferredBody | undefined;
+
+function bodyOf(body: RequestInit['body'] | DeferredBody): Payload {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (typeof body === 'string' || body instanceof Uint8Array || body instanceof DeferredBody) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
   throw new TypeError('createNodeHttpFetch sends string and byte bodies only');
 }

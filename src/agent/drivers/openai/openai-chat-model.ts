@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import type { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { AgentError, RedactedCause, redact, secretsOf } from '../../agent-error.js';
-import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.js';
+import { createNodeHttpFetch, deferredBody, nodeBodyOf, type RequestBody } from './node-http-fetch.js';
 import { eventSizeLimit, MAX_EVENT_BYTES, SseDecoder, UpstreamEventTooLargeError, UpstreamStreamError } from './server-sent-events.js';
 import type { ChatModel, ModelChunk, ModelRequest } from '../../chat-model.js';
 
@@ -24,16 +24,37 @@ type SentCall = { readonly stream: Stream<ChatCompletionChunk> } | { readonly bo
 const NO_ANSWER = 'The model server ended the stream without an answer (no text, no finish reason).';
 const TOO_LARGE = `The model server sent an event over ${MAX_EVENT_BYTES / 1024 / 1024} MiB, which no answer chunk needs; reading stopped there.`;
 
+/**
+ * The SDK's client, with a body made by createNodeHttpFetch as it sends the request in place of
+ * the SDK's own for the calls given one (`defer`): through `prepareRequest`, the SDK's hook for
+ * changing a request before it is sent.
+ */
+class DeferringOpenAI extends OpenAI {
+  private readonly deferred = new WeakMap<object, RequestBody>();
+
+  /** `make` gives the body to send for the call whose parameters are `params` (passed to the SDK as they are). */
+  defer(params: object, make: () => string): void {
+    this.deferred.set(params, deferredBody(make));
+  }
+
+  protected override prepareRequest(request: RequestInit, details: { url: string; options: { readonly body?: unknown } }): Promise<void> {
+    const params = details.options.body;
+    const body = typeof params === 'object' && params !== null ? this.deferred.get(params) : undefined;
+    if (body) request.body = body;
+    return Promise.resolve();
+  }
+}
+
 /** Streams from `chat.completions`, the API every OpenAI-compatible server implements. */
 export class OpenAiChatModel implements ChatModel {
   readonly offline = false;
-  private readonly client: OpenAI;
+  private readonly client: DeferringOpenAI;
   /** Taken out of everything this model puts in an error: users, the database and the log see errors. */
   private readonly secrets: readonly string[];
 
   constructor(private readonly options: OpenAiModelOptions) {
     this.secrets = secretsOf(options.apiKey, options.baseURL);
-    this.client = new OpenAI({
+    this.client = new DeferringOpenAI({
       // Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? 'no-key-needed',
       baseURL: options.baseURL,
@@ -61,12 +82,11 @@ export class OpenAiChatModel implements ChatModel {
       type: 'function',
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
-    const call = this.client.chat.completions.create(
-      // include_usage: the last chunk then carries the token counts (no choices).
-      { model: request.model ?? this.options.model, messages: messagesOf(request), ...(tools && { tools }), stream: true, stream_options: { include_usage: true } },
-      { signal },
-    );
+    // include_usage: the last chunk then carries the token counts (no choices).
+    const model = request.model ?? this.options.model;
+    const params = { ...(tools && { tools }), stream: true as const, stream_options: { include_usage: true } };
     if (this.options.httpClient === 'fetch') {
+      const call = this.client.chat.completions.create({ model, messages: messagesOf(request), ...params }, { signal });
       const { data: stream, response } = await call.withResponse();
       if (!isEventStream(response)) {
         stream.controller.abort();
@@ -76,6 +96,13 @@ export class OpenAiChatModel implements ChatModel {
     }
     // The SDK sends the request and turns HTTP errors into APIErrors; the body is then read
     // straight off the socket, a fraction of the SDK's web-stream reader per token (README, Performance).
+    // The request's body, the whole context, is made by the fetch as it sends the request: the SDK
+    // would make it here and keep it, with the messages made for it, until the response's headers
+    // come, which in a burst of answers is most of what the heap holds (README, Performance). The
+    // SDK makes its body from the call without its messages, and the client puts the real one in its place.
+    const withoutMessages = { model, messages: [], ...params };
+    this.client.defer(withoutMessages, () => JSON.stringify({ model, messages: messagesOf(request), ...params }));
+    const call = this.client.chat.completions.create(withoutMessages, { signal });
     const response = await call.asResponse();
     const body = nodeBodyOf(response);
     if (!body) throw new Error('createNodeHttpFetch did not make this response');
