@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -188,5 +189,67 @@ describe('createNodeHttpFetch on kept-alive sockets', () => {
     });
     await expect(fetchOverNode(url, { method: 'POST', body: 'once' })).rejects.toThrow('fetch failed');
     expect(seen).toHaveLength(1);
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1, made for this spec (valid until 2126). */
+const TEST_TLS = {
+  key: `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgLtpryvEHTKBN3ga0
+FPlCboBUEwR3arjoKNWON5ERswmhRANCAAQDkVwwtgb946eYNjGmEJQbihS1tLB1
+uyaqCup27A6dF+kclMA7FE20DkzZ3G4at0HdeIdV/jzOQuC06WjQpW8V
+-----END PRIVATE KEY-----`,
+  cert: `-----BEGIN CERTIFICATE-----
+MIIBnDCCAUGgAwIBAgIUMiSXugFDj/W1fHxuJpsvrC9KNlQwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwMjE0MzczMVoYDzIxMjYxMTA4
+MTQzNzMxWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAQDkVwwtgb946eYNjGmEJQbihS1tLB1uyaqCup27A6dF+kclMA7FE20
+DkzZ3G4at0HdeIdV/jzOQuC06WjQpW8Vo28wbTAdBgNVHQ4EFgQU3cmSJDOaQhBe
+eTfGKXznoKpnrKQwHwYDVR0jBBgwFoAU3cmSJDOaQhBeeTfGKXznoKpnrKQwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARhwR/AAABgglsb2NhbGhvc3QwCgYIKoZI
+zj0EAwIDSQAwRgIhAOGSy002JS7nt0uxMjHAn/4EQbjM6fIF2lARwCHOrGOMAiEA
+0xOziZjeNnb9RkkG7NYW3kgMwqL5tc139rARzMBfaTo=
+-----END CERTIFICATE-----`,
+};
+
+describe('createNodeHttpFetch over https', () => {
+  it('sends a deferred body over https, made once per request, on a new connection and on a pooled one, with its length', async () => {
+    const received: { body: string; contentLength?: string }[] = [];
+    const server = createHttpsServer(TEST_TLS, (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        received.push({ body, contentLength: req.headers['content-length'] });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const fetchOverNode = createNodeHttpFetch({ ca: TEST_TLS.cert });
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+      const text = JSON.stringify({ messages: [{ role: 'user', content: 'ünïcode '.repeat(2_000) }] });
+      let made = 0;
+      const send = () =>
+        fetchOverNode(url, {
+          method: 'POST',
+          body: deferredBody(() => {
+            made++;
+            return text;
+          }),
+        });
+      // A new connection (TCP, then the handshake), then the same one from the keep-alive pool.
+      expect(await (await send()).text()).toBe('ok');
+      expect(await (await send()).text()).toBe('ok');
+      expect(made).toBe(2);
+      expect(received).toEqual([
+        { body: text, contentLength: String(Buffer.byteLength(text)) },
+        { body: text, contentLength: String(Buffer.byteLength(text)) },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

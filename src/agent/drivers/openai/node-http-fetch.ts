@@ -1,5 +1,5 @@
 import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions, request as httpsRequest } from 'node:https';
 
 const nodeBodies = new WeakMap<Response, IncomingMessage>();
 
@@ -35,11 +35,12 @@ export function deferredBody(make: () => string): RequestBody {
  * built-in fetch's per-request and per-chunk machinery cost more CPU and memory per stream.
  *
  * Only what the SDK uses: method, headers, a string, byte or deferred body, and an AbortSignal.
+ * `tls.ca`: certificates to trust instead of Node's (the specs' own; operators have NODE_EXTRA_CA_CERTS).
  */
-export function createNodeHttpFetch(): typeof fetch {
+export function createNodeHttpFetch(tls: Pick<HttpsAgentOptions, 'ca'> = {}): typeof fetch {
   const agents = {
     'http:': new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
-    'https:': new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
+    'https:': new HttpsAgent({ keepAlive: true, scheduling: 'lifo', ...tls }),
   };
 
   return (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
@@ -93,9 +94,10 @@ function send(
 }
 
 /**
- * Makes the body once the request's socket is connected: a socket that is still connecting keeps
- * what is written to it, and in a burst of answers connections wait their turn in the event loop
- * for hundreds of milliseconds, each with its context as JSON (README, Performance).
+ * Makes the body once the request's socket is connected (for https, once its TLS handshake is
+ * done): a socket that is still connecting keeps what is written to it, and in a burst of answers
+ * connections wait their turn in the event loop for hundreds of milliseconds, each with its
+ * context as JSON (README, Performance). A socket from the keep-alive pool takes it at once.
  */
 function endWhenConnected(req: ClientRequest, body: DeferredBody): void {
   const end = () => {
@@ -107,8 +109,8 @@ function endWhenConnected(req: ClientRequest, body: DeferredBody): void {
     }
   };
   req.once('socket', (socket) => {
-    if (socket.connecting) socket.once('connect', end);
-    else end();
+    if (!socket.connecting) return end();
+    socket.once('encrypted' in socket && socket.encrypted ? 'secureConnect' : 'connect', end);
   });
 }
 
@@ -203,5 +205,5 @@ function bodyOf(body: RequestInit['body'] | DeferredBody): Payload {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array || body instanceof DeferredBody) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  throw new TypeError('createNodeHttpFetch sends string and byte bodies only');
+  throw new TypeError('createNodeHttpFetch sends string, byte and deferred bodies only');
 }

@@ -2,6 +2,7 @@ import { freePort } from '../../../../test/support/built-app.js';
 import { FakeOpenAi, wordTokens } from '../../../../test/support/fake-openai.js';
 import { AgentError } from '../../agent-error.js';
 import type { ModelChunk, ModelRequest } from '../../chat-model.js';
+import { Completions } from 'openai/resources/chat/completions';
 import { OpenAiChatModel } from './openai-chat-model.js';
 
 // Both ways the SDK can reach the server: node:http with the lean stream reader, and the built-in fetch.
@@ -42,6 +43,8 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
       { role: 'user', content: 'how are you?' },
     ]);
     expect(sent.headers.authorization).toBe('Bearer sk-test');
+    // The SDK's own User-Agent, though the client is a subclass of the SDK's.
+    expect(sent.headers['user-agent']).toMatch(/^OpenAI\/JS \d/);
   });
 
   it('offers tools, yields streamed tool call pieces per index and the tool_calls finish, and sends calls and results back in OpenAI shape', async () => {
@@ -218,5 +221,31 @@ describe.each(['node', 'fetch'] as const)('OpenAiChatModel (UPSTREAM_HTTP_CLIENT
     fake.enqueue({ tokens: ['all ', 'there'], noFinishReason: true }, { tokens: [] });
     expect(await collect()).toEqual(['all ', 'there']);
     expect(await collect()).toEqual([]);
+  });
+});
+
+describe('OpenAiChatModel over node:http, whose request body is made as the request is sent', () => {
+  let fake: FakeOpenAi;
+  beforeEach(async () => {
+    fake = await FakeOpenAi.start();
+  });
+  afterEach(() => fake.close());
+
+  it('sends nothing, and fails the answer, when the SDK passes on a copy of the call (its body cannot be found)', async () => {
+    const model = new OpenAiChatModel({ apiKey: 'sk-test', baseURL: fake.baseURL, model: 'fake-model', httpClient: 'node' });
+    const create = Completions.prototype.create;
+    // As an SDK that copied the parameters on their way to the request would.
+    Completions.prototype.create = function (this: Completions, ...args: Parameters<Completions['create']>) {
+      return create.call(this, { ...args[0] }, args[1]);
+    } as typeof create;
+    try {
+      const reading = (async () => {
+        for await (const chunk of model.streamText({ systemPrompt: undefined, turns: [{ role: 'user', content: 'hi' }] }, new AbortController().signal)) void chunk;
+      })();
+      await expect(reading).rejects.toThrow(/lost its messages/);
+      expect(fake.requests).toHaveLength(0);
+    } finally {
+      Completions.prototype.create = create;
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
 import type { Stream } from 'openai/streaming';
+import { VERSION } from 'openai/version';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { AgentError, RedactedCause, redact, secretsOf } from '../../agent-error.js';
 import { createNodeHttpFetch, deferredBody, nodeBodyOf, type RequestBody } from './node-http-fetch.js';
@@ -39,8 +40,14 @@ class DeferringOpenAI extends OpenAI {
 
   protected override prepareRequest(request: RequestInit, details: { url: string; options: { readonly body?: unknown } }): Promise<void> {
     const params = details.options.body;
-    const body = typeof params === 'object' && params !== null ? this.deferred.get(params) : undefined;
+    if (typeof params !== 'object' || params === null) return Promise.resolve();
+    const body = this.deferred.get(params);
     if (body) request.body = body;
+    // A call without messages is one whose deferred body was lost (an SDK that copied the
+    // parameters on the way here): sent, the model would answer a conversation it never saw.
+    else if ('messages' in params && Array.isArray(params.messages) && params.messages.length === 0) {
+      return Promise.reject(new AgentError('The request to the model lost its messages on the way through the openai SDK; nothing was sent.'));
+    }
     return Promise.resolve();
   }
 }
@@ -57,6 +64,8 @@ export class OpenAiChatModel implements ChatModel {
     this.client = new DeferringOpenAI({
       // Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? 'no-key-needed',
+      // The SDK names its User-Agent after the client's class, which here is its subclass.
+      defaultHeaders: { 'User-Agent': `OpenAI/JS ${VERSION}` },
       baseURL: options.baseURL,
       // A retry after tokens were shown would duplicate them; failures surface as an error line instead.
       maxRetries: 0,
@@ -99,7 +108,8 @@ export class OpenAiChatModel implements ChatModel {
     // The request's body, the whole context, is made by the fetch as it sends the request: the SDK
     // would make it here and keep it, with the messages made for it, until the response's headers
     // come, which in a burst of answers is most of what the heap holds (README, Performance). The
-    // SDK makes its body from the call without its messages, and the client puts the real one in its place.
+    // SDK makes its body from the call without its messages, and the client puts the real one in its
+    // place (so the SDK's own debug log, OPENAI_LOG=debug, shows the call without them).
     const withoutMessages = { model, messages: [], ...params };
     this.client.defer(withoutMessages, () => JSON.stringify({ model, messages: messagesOf(request), ...params }));
     const call = this.client.chat.completions.create(withoutMessages, { signal });
