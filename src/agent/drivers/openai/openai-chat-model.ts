@@ -91,8 +91,8 @@ export class OpenAiChatModel implements ChatModel {
       type: 'function',
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
-    // include_usage: the last chunk then carries the token counts (no choices).
     const model = request.model ?? this.options.model;
+    // include_usage: the last chunk then carries the token counts (no choices).
     const params = { ...(tools && { tools }), stream: true as const, stream_options: { include_usage: true } };
     if (this.options.httpClient === 'fetch') {
       const call = this.client.chat.completions.create({ model, messages: messagesOf(request), ...params }, { signal });
