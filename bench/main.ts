@@ -13,6 +13,7 @@ import {
   postPrompt,
   round,
   rssMb,
+  SEED_CONVERSATION_ID,
   seedTurns,
   sleep,
   spawnAndWait,
@@ -239,7 +240,15 @@ async function historyGrowth(target: Target, turns: number, branches = 0) {
     const result = await streamRequest(`${target.url}/chat/`);
     gets.push(result.endAt - result.startedAt);
   }
-  return { firstByteMs: median(firsts), lastByteMs: median(lasts), getHistoryMs: median(gets) };
+  // The REST page of the active path that a front end loads first (the newest 50 messages with
+  // their branches); the relays have no such route.
+  const pages: number[] = [];
+  for (let i = 0; target.name === 'app' && i < 5; i++) {
+    const result = await streamRequest(`${target.url}/api/conversations/${SEED_CONVERSATION_ID}/messages?limit=50`);
+    if (result.status !== 200) throw new Error(`GET …/messages answered ${result.status}`);
+    pages.push(result.endAt - result.startedAt);
+  }
+  return { firstByteMs: median(firsts), lastByteMs: median(lasts), getHistoryMs: median(gets), pageMs: target.name === 'app' ? median(pages) : NaN };
 }
 
 // 5. Wire cost: bytes received per answer byte, seed format (both) and delta format (app).
@@ -462,12 +471,14 @@ async function main(): Promise<void> {
       growthRows[`POST first byte @${turns} turns`] = row('ms', pick(bySize, (r) => r[turns].firstByteMs), 'lower');
       growthRows[`POST last byte @${turns} turns`] = row('ms', pick(bySize, (r) => r[turns].lastByteMs), 'lower');
       growthRows[`GET /chat/ @${turns} turns (${2 * turns} messages)`] = row('ms', pick(bySize, (r) => r[turns].getHistoryMs), 'lower');
+      growthRows[`GET …/messages?limit=50 @${turns} turns (app only)`] = row('ms', pick(bySize, (r) => r[turns].pageMs));
       growth[turns] = { app: bySize.app[turns], reference: bySize.reference[turns], aiSdk: bySize.aiSdk[turns] };
     }
     growthRows['POST last byte @10000 ÷ @0'] = row('×', pick(bySize, (r) => r[10000].lastByteMs / r[0].lastByteMs), 'lower');
     const branchedRow = `@10000 turns + ${BRANCHES} branches (app; the relays: 10000 turns)`;
     growthRows[`POST last byte ${branchedRow}`] = row('ms', pick(bySize, (r) => r.branched.lastByteMs), 'lower');
     growthRows[`GET /chat/ ${branchedRow}`] = row('ms', pick(bySize, (r) => r.branched.getHistoryMs), 'lower');
+    growthRows[`GET …/messages?limit=50 @10000 turns + ${BRANCHES} branches (app only)`] = row('ms', pick(bySize, (r) => r.branched.pageMs));
     growthRows[`POST last byte ${branchedRow} ÷ @0`] = row('×', pick(bySize, (r) => r.branched.lastByteMs / r[0].lastByteMs), 'lower');
     growth[`10000+${BRANCHES}branches`] = bySize.app.branched;
     table('4. History growth: 20-token answer (no upstream delay) and GET /chat/, by stored turns', growthRows);

@@ -149,6 +149,9 @@ export async function upstreamTimes(upstreamUrl: string, forget = false): Promis
   return (await response.json()) as RequestTimes[];
 }
 
+/** The seed route's conversation (the local owner's default one), which seedTurns fills. */
+export const SEED_CONVERSATION_ID = '00000000-0000-0000-0000-000000000000';
+
 /**
  * Stores `turns` exchanges in the seed's default conversation, straight into the SQLite file
  * (replacing what was there), as a chain ending at the active leaf. With `branches`: that many
@@ -156,7 +159,7 @@ export async function upstreamTimes(upstreamUrl: string, forget = false): Promis
  * written after the chain), which the active path never goes through.
  */
 export function seedTurns(databasePath: string, turns: number, branches = 0): void {
-  const conversationId = '00000000-0000-0000-0000-000000000000';
+  const conversationId = SEED_CONVERSATION_ID;
   const db = new Database(databasePath);
   db.pragma('busy_timeout = 5000');
   const now = new Date().toISOString().replace('Z', '000Z');

@@ -2,7 +2,6 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { ModelCatalog } from '../agent/model-catalog.service.js';
 import { ConversationRepository, type ConversationPage, InvalidCursorError } from '../persistence/conversation.repository.js';
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
-import { MessageEntity } from '../persistence/message.entity.js';
 import { MessageRepository, type MessagePage } from '../persistence/message.repository.js';
 import { hasToolParts } from '../agent/answer-parts.js';
 import { AnswerRunRegistry } from '../chat/answer-run.registry.js';
@@ -76,13 +75,14 @@ export class ConversationsService {
    * process shows all its text so far, not its last checkpoint.
    */
   async messagePage(id: string, ownerId: string, limit: number, before?: number): Promise<MessagePage> {
-    await this.get(id, ownerId);
+    // The check alone, in plain SQL: a page is read often (every open tab), the conversation's row is not needed.
+    if (!(await this.conversations.owns(id, ownerId))) notFound(id);
     const page = await this.messages.page(id, limit, before);
     if (!page) throw new NotFoundException(`Message ${before} not found in conversation ${id}`);
     const run = this.runs.find(id, ownerId);
     const live = run?.reserved?.answer.id;
     if (live === undefined) return page;
-    return { ...page, items: page.items.map((m) => (m.id === live && m.status === 'streaming' ? Object.assign(new MessageEntity(), m, { content: run!.text, parts: hasToolParts(run!.parts) ? JSON.stringify(run!.parts) : null }) : m)) };
+    return { ...page, items: page.items.map((m) => (m.id === live && m.status === 'streaming' ? { ...m, content: run!.text, parts: hasToolParts(run!.parts) ? JSON.stringify(run!.parts) : null } : m)) };
   }
 }
 

@@ -1,15 +1,16 @@
 import type { ConversationJson, MessageJson, MessagePartJson, UsageJson } from '../contract/api-shapes.js';
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
+import type { ShownMessage } from '../persistence/message.repository.js';
 // Entities as the API shapes of contract/api-shapes.ts.
 
-export function usageJson(message: MessageEntity): UsageJson | null {
+export function usageJson(message: Pick<MessageEntity, 'promptTokens' | 'completionTokens'>): UsageJson | null {
   return message.promptTokens === null || message.completionTokens === null
     ? null
     : { promptTokens: message.promptTokens, completionTokens: message.completionTokens };
 }
 
-export function messageJson(message: MessageEntity): MessageJson {
+export function messageJson(message: ShownMessage): MessageJson {
   return {
     id: message.id,
     conversationId: message.conversationId,

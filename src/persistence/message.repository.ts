@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, In, IsNull } from 'typeorm';
+import { DataSource, type EntityManager, In } from 'typeorm';
 import { HotPathSql } from './hot-path-sql.js';
 import { SQLITE_SEED_LINE, type SeedRow, seedLinesOf } from './seed-lines.js';
 import { MessageEntity, type MessageRole, type MessageStatus } from './message.entity.js';
@@ -74,9 +74,15 @@ export interface AppendOptions {
   readonly parentId?: number | null;
 }
 
+/** A message as the API shows it: its columns but the bookkeeping ones, and its `siblingIds` when the read fills them in. */
+export type ShownMessage = Pick<
+  MessageEntity,
+  'id' | 'conversationId' | 'parentId' | 'siblingIds' | 'role' | 'content' | 'status' | 'error' | 'model' | 'timestamp' | 'promptTokens' | 'completionTokens' | 'parts'
+>;
+
 export interface MessagePage {
   /** Oldest first, each with its `siblingIds`. */
-  readonly items: MessageEntity[];
+  readonly items: ShownMessage[];
   /** Pass as `before` for the next (older) page; null when there is none. */
   readonly nextBefore: number | null;
 }
@@ -95,7 +101,31 @@ SELECT ${columns} FROM path ORDER BY id DESC`;
 
 const WALK_CONTEXT = walkUp('id, parent_id, role, content, parts, status, instance_id');
 type ContextTuple = readonly [id: number, parentId: number | null, role: MessageRole, content: string, parts: string | null, status: MessageStatus, instanceId: string | null];
-const WALK_IDS = walkUp('id, parent_id');
+const WALK_PAGE = walkUp('id, parent_id, role, content, status, error, model, timestamp, prompt_tokens, completion_tokens, parts');
+type PageTuple = readonly [
+  id: number,
+  parentId: number | null,
+  role: MessageRole,
+  content: string,
+  status: MessageStatus,
+  error: string | null,
+  model: string | null,
+  timestamp: string,
+  promptTokens: number | null,
+  completionTokens: number | null,
+  parts: string | null,
+];
+
+/**
+ * The children of the parents listed, per parent oldest first, from the covering
+ * (conversation_id, parent_id, id) index: the list's cost, whatever the conversation's size.
+ * Ordered by id alone, SQLite took the (conversation_id, id) index instead and read the whole
+ * conversation. The list is one parameter, so there is one statement for any number of parents.
+ */
+const CHILDREN_OF = {
+  sqlite: 'SELECT parent_id, id FROM messages WHERE conversation_id = ? AND parent_id IN (SELECT value FROM json_each(?)) ORDER BY parent_id, id',
+  postgres: 'SELECT parent_id, id FROM messages WHERE conversation_id = ? AND parent_id = ANY(?::integer[]) ORDER BY parent_id, id',
+};
 
 /** Every parent link of conversation `?`, from the covering (conversation_id, parent_id, id) index alone. */
 const PARENT_LINKS = 'SELECT id, parent_id FROM messages WHERE conversation_id = ?';
@@ -214,10 +244,27 @@ export class MessageRepository {
       from = above.parentId;
     }
     if (from === null) return { items: [], nextBefore: null };
-    const walked = await this.sql.execute<{ id: number }>(WALK_IDS, [from, conversationId, limit + 1]);
-    const ids = walked.slice(0, limit).map((row) => row.id);
-    if (ids.length === 0) return { items: [], nextBefore: null };
-    const items = await this.withSiblings(conversationId, await this.messages.find({ where: { id: In(ids) }, order: { id: 'ASC' } }));
+    // Rows as arrays, made into the shown messages here: no entity per row.
+    const walked = await this.sql.tuples<PageTuple>(WALK_PAGE, [from, conversationId, limit + 1]);
+    const items = walked
+      .slice(0, limit)
+      .reverse()
+      .map(([id, parentId, role, content, status, error, model, timestamp, promptTokens, completionTokens, parts]): ShownMessage => ({
+        id,
+        conversationId,
+        parentId,
+        role,
+        content,
+        status,
+        error,
+        model,
+        timestamp,
+        promptTokens,
+        completionTokens,
+        parts,
+      }));
+    if (items.length === 0) return { items: [], nextBefore: null };
+    await this.withSiblings(conversationId, items);
     return { items, nextBefore: walked.length > limit ? items[0].id : null };
   }
 
@@ -344,20 +391,22 @@ export class MessageRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Fills in each message's `siblingIds`: one read of the children of the parents on the page. */
-  private async withSiblings(conversationId: string, messages: MessageEntity[]): Promise<MessageEntity[]> {
+  /** Fills in each message's `siblingIds`: one read of the children of the parents on the page (and one of the first prompts, when one is on it). */
+  private async withSiblings<T extends { readonly id: number; readonly parentId: number | null; siblingIds?: readonly number[] }>(conversationId: string, messages: T[]): Promise<T[]> {
     const parents = [...new Set(messages.map((m) => m.parentId).filter((id) => id !== null))];
-    const where = [
-      ...(parents.length > 0 ? [{ conversationId, parentId: In(parents) }] : []),
-      ...(messages.some((m) => m.parentId === null) ? [{ conversationId, parentId: IsNull() }] : []),
-    ];
-    const children = where.length > 0 ? await this.messages.find({ select: { id: true, parentId: true }, where, order: { id: 'ASC' } }) : [];
     const byParent = new Map<number | null, number[]>();
-    for (const child of children) {
-      const ids = byParent.get(child.parentId);
-      if (ids) ids.push(child.id);
-      else byParent.set(child.parentId, [child.id]);
+    if (parents.length > 0) {
+      const children = await this.sql.tuples<readonly [parentId: number, id: number]>(
+        this.sql.isSqlite ? CHILDREN_OF.sqlite : CHILDREN_OF.postgres,
+        [conversationId, this.sql.isSqlite ? JSON.stringify(parents) : parents],
+      );
+      for (const [parentId, id] of children) {
+        const ids = byParent.get(parentId);
+        if (ids) ids.push(id);
+        else byParent.set(parentId, [id]);
+      }
     }
+    if (messages.some((m) => m.parentId === null)) byParent.set(null, await this.childIds(conversationId, null));
     for (const message of messages) message.siblingIds = byParent.get(message.parentId) ?? [message.id];
     return messages;
   }
