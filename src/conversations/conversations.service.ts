@@ -75,7 +75,7 @@ export class ConversationsService {
    * process shows all its text so far, not its last checkpoint.
    */
   async messagePage(id: string, ownerId: string, limit: number, before?: number): Promise<MessagePage> {
-    // The check alone, in plain SQL: a page is read often (every open tab), the conversation's row is not needed.
+    // The owner check alone, in plain SQL: a page is read often (every open tab), and needs no conversation entity.
     if (!(await this.conversations.owns(id, ownerId))) notFound(id);
     const page = await this.messages.page(id, limit, before);
     if (!page) throw new NotFoundException(`Message ${before} not found in conversation ${id}`);

@@ -2,7 +2,7 @@ import type { ConversationJson, MessageJson, MessagePartJson, UsageJson } from '
 import type { ConversationEntity } from '../persistence/conversation.entity.js';
 import type { MessageEntity } from '../persistence/message.entity.js';
 import type { ShownMessage } from '../persistence/message.repository.js';
-// Entities as the API shapes of contract/api-shapes.ts.
+// Stored conversations and messages as the API shapes of contract/api-shapes.ts.
 
 export function usageJson(message: Pick<MessageEntity, 'promptTokens' | 'completionTokens'>): UsageJson | null {
   return message.promptTokens === null || message.completionTokens === null
